@@ -1,0 +1,81 @@
+"""jieba, loaded once per process, with the locality's names and the user dictionary added.
+
+Search needs the same segmentation at index time and at query time: posts are indexed with
+`cut_for_search` (a long word is indexed together with the shorter words inside it), queries are cut
+with the plain mode, so a 2-character query such as 停水 hits 小区停水三天 as well as 停水.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_tokenizer = None
+_added: set[str] = set()
+_WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+
+
+def tokenizer():
+    """The process-wide jieba Tokenizer, initialised on first use (about a second)."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                tok.initialize()
+                _tokenizer = tok
+    return _tokenizer
+
+
+def add_words(words: Iterable[str], freq: int = 20000) -> None:
+    """Teach jieba words it must keep whole (place names, local terms)."""
+    tok = tokenizer()
+    for word in words:
+        word = word.strip()
+        if word and word not in _added:
+            tok.add_word(word, freq=freq)
+            _added.add(word)
+
+
+def load_userdict(path: str | Path) -> None:
+    """Lines of `word [freq [tag]]`; blank lines and # comments are skipped."""
+    path = Path(path)
+    if not path.exists():
+        logger.warning("user dictionary %s not found; skipped", path)
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 20000
+        add_words([parts[0]], freq=freq)
+
+
+def cut(text: str) -> list[str]:
+    """Words of `text`, punctuation and spaces dropped."""
+    return [w for w in tokenizer().lcut(text) if _WORD.search(w)]
+
+
+def cut_for_index(text: str) -> str:
+    """Space-joined search-mode tokens, what the full-text index stores."""
+    return " ".join(w for w in tokenizer().lcut_for_search(text) if _WORD.search(w))
+
+
+def fts_query(query: str) -> str:
+    """A user's query as an FTS5 expression: every word must occur (AND), each quoted."""
+    terms = []
+    for chunk in query.split():
+        words = cut(chunk)
+        if words:
+            terms.append(" ".join('"' + w.replace('"', '""') + '"' for w in words))
+    return " AND ".join(terms)

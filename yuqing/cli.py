@@ -1,0 +1,182 @@
+"""The `yuqing` command line: a thin click layer over the library.
+
+Every command's help ends with an example (a test checks it). Commands of each stage live beside
+the stage (`yuqing/<stage>/commands.py`) and are registered here, so the stages stay separate.
+Exit status: 0 success, 1 a run that failed, 2 bad usage or bad config.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yuqing import __version__, settings as settings_mod
+from yuqing.errors import ConfigError, StoreError, YuqingError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """What every command gets: the config path, lazily loaded settings and store."""
+
+    config_path: Path
+    _settings: settings_mod.Settings | None = None
+    _stores: list[Any] = field(default_factory=list)
+
+    @property
+    def settings(self) -> settings_mod.Settings:
+        if self._settings is None:
+            try:
+                self._settings = settings_mod.load(self.config_path)
+            except ConfigError as exc:
+                fail(f"config error: {exc}", 2)
+        return self._settings  # type: ignore[return-value]
+
+    def store(self, readonly: bool = False):
+        from yuqing.store import Store
+
+        try:
+            store = Store(self.settings.db_path, readonly=readonly)
+        except StoreError as exc:
+            fail(str(exc), 1)
+        self._stores.append(store)
+        return store
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error in words and exit with `code` (2 = bad usage/config)."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(code)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("scrapy", "twisted", "jieba", "filelock"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+class _Group(click.Group):
+    """Turns yuqing's own errors into a sentence and the documented exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            fail(f"config error: {exc}", 2)
+        except YuqingError as exc:
+            fail(str(exc), 1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-c", "--config", "config_path", envvar="YUQING_CONFIG", default="yuqing.toml",
+              show_default=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file (or set YUQING_CONFIG).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="yuqing")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, verbose: int) -> None:
+    """yuqing: public-opinion monitoring (舆情监测) for a local office.
+
+    Crawls public sources for posts about your locality, tags their topics and
+    sentiment, alerts on negative spikes and writes a daily digest.
+
+    Example:
+
+        yuqing --config yuqing.toml crawl
+    """
+    _setup_logging(verbose)
+    ctx.obj = App(config_path=config_path)
+
+    @ctx.call_on_close
+    def _close() -> None:
+        for store in ctx.obj._stores:
+            store.close()
+
+
+@cli.command()
+@pass_app
+def init(app: App) -> None:
+    """Create (or upgrade) the store named in the config.
+
+    Example:
+
+        yuqing --config yuqing.toml init
+    """
+    store = app.store()
+    store.sync_sources(app.settings.sources)
+    click.echo(f"store ready: {store.path} (schema {store.version}, {store.count_posts()} posts)")
+
+
+@cli.command()
+@pass_app
+def check(app: App) -> None:
+    """Validate the config and list the sources it defines.
+
+    Exits 2 with the key path when something is wrong.
+
+    Example:
+
+        yuqing --config yuqing.toml check
+    """
+    s = app.settings
+    click.echo(f"config ok: {app.config_path}")
+    click.echo(f"locality: {s.locality.name}" + (f" (aliases: {', '.join(s.locality.aliases)})" if s.locality.aliases else ""))
+    click.echo(f"store: {s.db_path}")
+    if not s.sources:
+        click.echo("no sources configured")
+    for src in s.sources:
+        rhythm = f"cron {src.cron}" if src.cron else f"every {_human(src.every)}"
+        state = "" if src.enabled else " (disabled)"
+        target = src.url or src.keyword or src.forum or src.fid or "(preset default)"
+        click.echo(f"  {src.name:20} {src.type:7} {rhythm:16} {target}{state}")
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Show each source's health, the backlog, the daemon's jobs and the last digest.
+
+    Works whether or not the daemon is running.
+
+    Example:
+
+        yuqing --config yuqing.toml status
+    """
+    from yuqing.status import collect, render
+
+    report = collect(app.settings, app.store())
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render(report))
+
+
+def _register() -> None:
+    """Add the stages' commands (imported here so `yuqing --help` lists them all)."""
+    from yuqing.alerts.commands import commands as alert_commands
+    from yuqing.analysis.commands import commands as analysis_commands
+    from yuqing.crawlers.commands import commands as crawl_commands
+    from yuqing.digest.commands import commands as digest_commands
+    from yuqing.scheduler import commands as daemon_commands
+
+    for group in (crawl_commands, analysis_commands, alert_commands, digest_commands, daemon_commands):
+        for command in group:
+            cli.add_command(command)
+
+
+_register()

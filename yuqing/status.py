@@ -1,0 +1,85 @@
+"""`yuqing status`: what a duty analyst checks first — sources' health, backlog, jobs, last digest."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from yuqing.models import from_iso
+from yuqing.settings import Settings
+from yuqing.store import Store
+
+
+def collect(settings: Settings, store: Store) -> dict[str, Any]:
+    """Everything status shows, as plain data (also `status --json`)."""
+    store.sync_sources(settings.sources)
+    configured = {s.name for s in settings.sources}
+    sources = []
+    for row in store.sources_health():
+        sources.append(
+            {
+                "name": row["name"],
+                "type": row["type"],
+                "configured": row["name"] in configured,
+                "last_run_at": row["last_run_at"],
+                "last_ok_at": row["last_ok_at"],
+                "last_new_at": row["last_new_at"],
+                "failures_in_a_row": row["failures"],
+                "runs": row["runs"],
+                "posts": row["posts"],
+                "last_run": {
+                    k: row[f"last_{k}"] for k in ("fetched", "matched", "new", "duplicates", "errors")
+                },
+                "last_error": row["last_error"],
+            }
+        )
+    daemon = json.loads(store.get_meta("daemon", "{}") or "{}")
+    last_digest = store.query("SELECT date, built_at FROM digests ORDER BY date DESC LIMIT 1")
+    return {
+        "store": str(store.path),
+        "posts": store.count_posts(),
+        "sources": sources,
+        "backlog": store.backlog(),
+        "daemon": daemon,
+        "last_digest": last_digest[0] if last_digest else None,
+    }
+
+
+def _ago(value: str | None) -> str:
+    if not value:
+        return "never"
+    when = from_iso(value)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else value
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [f"store: {report['store']} ({report['posts']} posts)", "", "sources:"]
+    if not report["sources"]:
+        lines.append("  (none)")
+    for s in report["sources"]:
+        last = s["last_run"]
+        counts = (
+            f"fetched {last['fetched']} matched {last['matched']} new {last['new']} "
+            f"dup {last['duplicates']} errors {last['errors']}"
+            if last["fetched"] is not None
+            else "no run yet"
+        )
+        health = "OK" if not s["last_error"] else f"FAILING ({s['failures_in_a_row']} in a row): {s['last_error']}"
+        if not s["configured"]:
+            health += " [no longer configured]"
+        lines.append(f"  {s['name']:20} last run {_ago(s['last_run_at'])}  {counts}  total {s['posts']}")
+        lines.append(f"  {'':20} {health}")
+    b = report["backlog"]
+    lines += ["", f"backlog: {b['unanalysed_posts']} unanalysed posts, {b['undelivered']} undelivered messages, "
+              f"{b['open_alerts']} open alerts"]
+    daemon = report["daemon"]
+    if daemon.get("jobs"):
+        running = "running" if daemon.get("running") else "stopped"
+        lines += ["", f"daemon: {running} (pid {daemon.get('pid')}, updated {_ago(daemon.get('updated_at'))})"]
+        for job in daemon["jobs"]:
+            lines.append(f"  {job['id']:28} next run {_ago(job.get('next_run'))}")
+    else:
+        lines += ["", "daemon: never started on this store"]
+    d = report["last_digest"]
+    lines += ["", f"last digest: {d['date']} (built {_ago(d['built_at'])})" if d else "last digest: none yet"]
+    return "\n".join(lines)

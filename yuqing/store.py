@@ -1,0 +1,412 @@
+"""The SQLite store (sqlite-utils): schema, versioned migrations, and the queries every stage needs.
+
+One file, WAL mode and a busy timeout so crawl children, the daemon and the web app can share it.
+The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` upgrades from version i to i+1
+and runs in one transaction, so a store is never left half-migrated.
+
+Full-text search: SQLite's unicode61 tokenizer does not split Chinese, so `posts_fts` stores the
+jieba search-mode segmentation of title+text (rowid = posts.id) and queries are segmented the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from yuqing.errors import StoreError
+from yuqing.models import CrawlStats, Post, from_iso, to_iso, utcnow
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY, type TEXT, url TEXT,
+            last_run_at TEXT, last_ok_at TEXT, last_new_at TEXT, last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,      -- consecutive failed runs
+            runs INTEGER NOT NULL DEFAULT 0, posts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY, source TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+            fetched INTEGER DEFAULT 0, matched INTEGER DEFAULT 0, new INTEGER DEFAULT 0,
+            duplicates INTEGER DEFAULT 0, errors INTEGER DEFAULT 0, error TEXT
+        );
+        CREATE INDEX crawl_runs_source ON crawl_runs(source, started_at);
+        CREATE TABLE posts (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL, canonical_url TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT '',
+            published_at TEXT, fetched_at TEXT NOT NULL,
+            ts TEXT NOT NULL,                          -- published_at, else fetched_at: when it counts
+            reposts INTEGER, comments INTEGER, likes INTEGER,
+            extra TEXT NOT NULL DEFAULT '{}', content_hash TEXT NOT NULL,
+            -- filled by the analysis stage
+            analyzed_at TEXT, label TEXT, negative_prob REAL,
+            topics TEXT, topic_terms TEXT, keywords TEXT, simhash INTEGER, event_id INTEGER
+        );
+        CREATE INDEX posts_hash ON posts(content_hash);
+        CREATE INDEX posts_ts ON posts(ts);
+        CREATE INDEX posts_source_ts ON posts(source, ts);
+        CREATE INDEX posts_unanalyzed ON posts(id) WHERE analyzed_at IS NULL;
+        CREATE INDEX posts_event ON posts(event_id);
+        CREATE VIRTUAL TABLE posts_fts USING fts5(body, tokenize = 'unicode61');
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY, title TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
+            negative INTEGER NOT NULL DEFAULT 0, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+            sources TEXT NOT NULL DEFAULT '[]', keywords TEXT NOT NULL DEFAULT '[]',
+            simhash INTEGER NOT NULL DEFAULT 0, updated_at TEXT
+        );
+        CREATE INDEX events_last_seen ON events(last_seen);
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts(id),
+            label TEXT, topics TEXT, who TEXT NOT NULL, at TEXT NOT NULL, note TEXT
+        );
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, level TEXT NOT NULL,
+            state TEXT NOT NULL, opened_at TEXT NOT NULL, updated_at TEXT NOT NULL, resolved_at TEXT,
+            title TEXT NOT NULL DEFAULT '', explanation TEXT NOT NULL DEFAULT '{}',
+            acknowledged_by TEXT, acknowledged_at TEXT, ack_note TEXT
+        );
+        CREATE INDEX alerts_scope ON alerts(kind, key, state);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL, channel TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT, last_error TEXT,
+            created_at TEXT NOT NULL, sent_at TEXT,
+            UNIQUE(kind, ref, channel)
+        );
+        CREATE INDEX deliveries_pending ON deliveries(state, next_attempt_at);
+        CREATE TABLE digests (
+            date TEXT PRIMARY KEY, built_at TEXT NOT NULL, data TEXT NOT NULL, html TEXT NOT NULL,
+            text TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        """
+    )
+
+
+# MIGRATIONS[i] takes a store at version i to version i+1. Append, never edit a released one.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False, isolation_level=None)
+    else:
+        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE), never implicitly
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                               isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+@dataclass
+class SearchHit:
+    post: Post
+    label: str | None
+    negative_prob: float | None
+    topics: list[str]
+    event_id: int | None
+
+
+class Store:
+    """A yuqing database. `Store(path)` opens (and migrates) it; `readonly=True` for browsing."""
+
+    def __init__(self, path: str | Path, readonly: bool = False, migrate: bool = True) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly and not self.path.exists():
+            raise StoreError(f"no store at {self.path}: run `yuqing init` first")
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = _connect(self.path, readonly)
+            self.db = sqlite_utils.Database(self.conn)
+            if not readonly:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        if migrate and not readonly:
+            self.migrate()
+        elif self.version > SCHEMA_VERSION:
+            raise StoreError(f"store {self.path} has schema {self.version}, newer than this yuqing ({SCHEMA_VERSION})")
+
+    # -- schema ---------------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; returns the number of migrations applied."""
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise StoreError(f"store {self.path} has schema {current}, newer than this yuqing ({SCHEMA_VERSION})")
+        for version in range(current, SCHEMA_VERSION):
+            with self.transaction():
+                MIGRATIONS[version](self.db)
+                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+            logger.info("store %s migrated to schema %d", self.path, version + 1)
+        return SCHEMA_VERSION - current
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    def scalar(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # -- meta -----------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- posts ----------------------------------------------------------------------------------
+    def add_posts(self, posts: Iterable[Post]) -> tuple[int, int]:
+        """Insert posts not seen before (by canonical URL, then by identical content).
+
+        Returns (new, duplicates). Sets `post.id` on the new ones.
+        """
+        from yuqing.analysis.segment import cut_for_index
+
+        new = dup = 0
+        with self.transaction():
+            for post in posts:
+                canonical = post.canonical_url or post.url
+                digest = post.ensure_hash()
+                seen = self.conn.execute(
+                    "SELECT 1 FROM posts WHERE canonical_url = ? OR content_hash = ? LIMIT 1",
+                    (canonical, digest),
+                ).fetchone()
+                if seen:
+                    dup += 1
+                    continue
+                data = post.to_dict()
+                data.pop("id")
+                data["canonical_url"] = canonical
+                data["ts"] = to_iso(post.when)
+                data["extra"] = json.dumps(post.extra, ensure_ascii=False)
+                cur = self.conn.execute(
+                    f"INSERT INTO posts ({', '.join(data)}) VALUES ({', '.join('?' * len(data))})",
+                    list(data.values()),
+                )
+                post.id = cur.lastrowid
+                self.conn.execute(
+                    "INSERT INTO posts_fts(rowid, body) VALUES (?, ?)",
+                    (post.id, cut_for_index(f"{post.title}\n{post.text}")),
+                )
+                new += 1
+        return new, dup
+
+    def seen_urls(self, urls: Iterable[str]) -> set[str]:
+        """Which of these canonical URLs are stored already (spiders skip their detail pages)."""
+        urls = list(urls)
+        found: set[str] = set()
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            rows = self.conn.execute(
+                f"SELECT canonical_url FROM posts WHERE canonical_url IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def post(self, post_id: int) -> Post | None:
+        row = self.db["posts"].get(post_id) if self.db["posts"].exists() else None
+        return Post.from_row(row) if row else None
+
+    def get_post_row(self, post_id: int) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM posts WHERE id = ?", [post_id])
+        return rows[0] if rows else None
+
+    def count_posts(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM posts"))
+
+    def delete_posts_before(self, before: datetime) -> int:
+        """Retention: drop posts (and their index rows) counted before `before`."""
+        with self.transaction():
+            ids = [r[0] for r in self.conn.execute("SELECT id FROM posts WHERE ts < ?", (to_iso(before),))]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                self.conn.execute(f"DELETE FROM posts_fts WHERE rowid IN ({marks})", chunk)
+                self.conn.execute(f"DELETE FROM corrections WHERE post_id IN ({marks})", chunk)
+                self.conn.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+        return len(ids)
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source: str | None = None,
+        topic: str | None = None,
+        label: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        """Posts matching a Chinese full-text query and filters, newest first."""
+        from yuqing.analysis.segment import fts_query
+
+        where, params = [], []
+        if query.strip():
+            expr = fts_query(query)
+            if not expr:
+                return []
+            where.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+            params.append(expr)
+        if since:
+            where.append("p.ts >= ?")
+            params.append(to_iso(since))
+        if until:
+            where.append("p.ts < ?")
+            params.append(to_iso(until))
+        if source:
+            where.append("p.source = ?")
+            params.append(source)
+        if topic:
+            where.append("EXISTS (SELECT 1 FROM json_each(p.topics) WHERE value = ?)")
+            params.append(topic)
+        if label:
+            where.append("p.label = ?")
+            params.append(label)
+        sql = "SELECT p.* FROM posts p"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY p.ts DESC, p.id DESC LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        hits = []
+        for row in self.query(sql, params):
+            hits.append(
+                SearchHit(
+                    post=Post.from_row(row),
+                    label=row.get("label"),
+                    negative_prob=row.get("negative_prob"),
+                    topics=json.loads(row.get("topics") or "[]"),
+                    event_id=row.get("event_id"),
+                )
+            )
+        return hits
+
+    # -- sources and runs -----------------------------------------------------------------------
+    def sync_sources(self, sources: Iterable[Any]) -> None:
+        """Make sure every configured source has a row (its health survives restarts)."""
+        with self.transaction():
+            for src in sources:
+                self.conn.execute(
+                    "INSERT INTO sources(name, type, url) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET type = excluded.type, url = excluded.url",
+                    (src.name, src.type, src.url),
+                )
+
+    def start_run(self, source: str, started_at: datetime | None = None) -> int:
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO crawl_runs(source, started_at) VALUES (?, ?)", (source, to_iso(started_at or utcnow()))
+            )
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int | None, stats: CrawlStats) -> None:
+        """Record a finished run and update the source's health in one transaction."""
+        finished = stats.finished_at or utcnow()
+        with self.transaction():
+            if run_id is None:
+                run_id = self.conn.execute(
+                    "INSERT INTO crawl_runs(source, started_at) VALUES (?, ?)", (stats.source, to_iso(stats.started_at))
+                ).lastrowid
+            self.conn.execute(
+                "UPDATE crawl_runs SET finished_at=?, fetched=?, matched=?, new=?, duplicates=?, errors=?, error=? "
+                "WHERE id=?",
+                (to_iso(finished), stats.fetched, stats.matched, stats.new, stats.duplicates, stats.errors,
+                 stats.error, run_id),
+            )
+            self.conn.execute("INSERT OR IGNORE INTO sources(name) VALUES (?)", (stats.source,))
+            if stats.ok:
+                self.conn.execute(
+                    "UPDATE sources SET last_run_at=?, last_ok_at=?, last_error=NULL, failures=0, runs=runs+1, "
+                    "posts=posts+?, last_new_at=CASE WHEN ? > 0 THEN ? ELSE last_new_at END WHERE name=?",
+                    (to_iso(finished), to_iso(finished), stats.new, stats.new, to_iso(finished), stats.source),
+                )
+            else:
+                self.conn.execute(
+                    "UPDATE sources SET last_run_at=?, last_error=?, failures=failures+1, runs=runs+1, "
+                    "posts=posts+?, last_new_at=CASE WHEN ? > 0 THEN ? ELSE last_new_at END WHERE name=?",
+                    (to_iso(finished), stats.error, stats.new, stats.new, to_iso(finished), stats.source),
+                )
+
+    def sources_health(self) -> list[dict[str, Any]]:
+        """Each source's row plus its last run's counts."""
+        rows = self.query(
+            """
+            SELECT s.*, r.fetched AS last_fetched, r.matched AS last_matched, r.new AS last_new,
+                   r.duplicates AS last_duplicates, r.errors AS last_errors
+            FROM sources s
+            LEFT JOIN crawl_runs r ON r.id = (SELECT max(id) FROM crawl_runs WHERE source = s.name)
+            ORDER BY s.name
+            """
+        )
+        return rows
+
+    def runs(self, source: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM crawl_runs WHERE source = ? ORDER BY id DESC LIMIT ?", [source, limit])
+
+    # -- backlog --------------------------------------------------------------------------------
+    def backlog(self) -> dict[str, int]:
+        return {
+            "unanalysed_posts": int(self.scalar("SELECT count(*) FROM posts WHERE analyzed_at IS NULL")),
+            "undelivered": int(self.scalar("SELECT count(*) FROM deliveries WHERE state = 'pending'")),
+            "open_alerts": int(self.scalar("SELECT count(*) FROM alerts WHERE state != 'resolved'")),
+        }
+
+
+def when(value: str | None) -> datetime | None:
+    """Store string -> datetime (re-exported for stages that read rows directly)."""
+    return from_iso(value)
