@@ -208,6 +208,7 @@ class Settings:
     web: WebConfig = _help("the web app", default_factory=WebConfig)
     daemon: DaemonConfig = _help("the daemon", default_factory=DaemonConfig)
     base_dir: str = field(default=".", metadata={"internal": True})
+    config_file: str = field(default="", metadata={"internal": True})  # for child processes
 
     def path(self, value: str) -> Path:
         """Resolve a path from the config relative to the config file's folder."""
@@ -344,11 +345,11 @@ def _check_source_keys(raw: dict[str, Any]) -> None:
                 raise ConfigError(f"sources[{i}].{key}", f"not used by a {src.get('type')!r} source")
 
 
-def from_dict(raw: dict[str, Any], base_dir: str | Path = ".") -> Settings:
+def from_dict(raw: dict[str, Any], base_dir: str | Path = ".", config_file: str | Path = "") -> Settings:
     """Build Settings from parsed TOML; raises ConfigError with the key path."""
     _check_source_keys(raw)
     settings = _build(Settings, raw, "")
-    settings = dataclasses.replace(settings, base_dir=str(base_dir))
+    settings = dataclasses.replace(settings, base_dir=str(base_dir), config_file=str(config_file))
     _check(settings)
     return settings
 
@@ -366,7 +367,7 @@ def load(path: str | Path) -> Settings:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("", f"{path} is not valid TOML: {exc}") from None
-    return from_dict(raw, base_dir=path.resolve().parent)
+    return from_dict(raw, base_dir=path.resolve().parent, config_file=path.resolve())
 
 
 def default_config_path() -> Path:
