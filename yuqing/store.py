@@ -30,8 +30,21 @@ logger = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 
 
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Execute statements one by one: executescript() would COMMIT the migration's transaction."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            db.conn.execute(pending)
+            pending = ""
+    if pending.strip():
+        db.conn.execute(pending)
+
+
 def _v1(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    run_script(
+        db,
         """
         CREATE TABLE sources (
             name TEXT PRIMARY KEY, type TEXT, url TEXT,
@@ -101,11 +114,12 @@ def _v1(db: sqlite_utils.Database) -> None:
             detail TEXT NOT NULL DEFAULT '{}'
         );
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-        """
+        """,
     )
 
 
-# MIGRATIONS[i] takes a store at version i to version i+1. Append, never edit a released one.
+# MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
+# or db.conn.execute(), never executescript(). Append, never edit a released one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
