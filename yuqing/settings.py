@@ -194,6 +194,10 @@ class DaemonConfig:
     log_level: str = _help("DEBUG | INFO | WARNING", default="INFO")
     housekeeping_at: str = _help("time of day for retention and VACUUM, HH:MM", default="03:30")
     misfire_grace: Duration = _help("a job late by less than this still runs", default=Duration(300.0))
+    crawl_workers: int = _help("crawls running at the same time, each in its own process", default=2)
+    pipeline_every: Duration = _help("also run analysis + detection this often (besides after each crawl)", default=Duration(300.0))
+    deliver_every: Duration = _help("retry due deliveries this often", default=Duration(60.0))
+    vacuum_every: Duration = _help("VACUUM the store at housekeeping at most this often (0: never)", default=Duration(7 * 86400.0))
 
 
 @dataclass(frozen=True)
@@ -331,6 +335,11 @@ def _check(settings: Settings) -> None:
         raise ConfigError("digest.timezone", f"unknown timezone {settings.digest.timezone!r}") from None
     if settings.analysis.sentiment not in ("model", "snownlp"):
         raise ConfigError("analysis.sentiment", f"model or snownlp, got {settings.analysis.sentiment!r}")
+    if settings.daemon.crawl_workers < 1:
+        raise ConfigError("daemon.crawl_workers", f"must be at least 1, got {settings.daemon.crawl_workers}")
+    for key in ("pipeline_every", "deliver_every"):
+        if getattr(settings.daemon, key) <= 0:
+            raise ConfigError(f"daemon.{key}", "must be more than zero")
     if ":" not in settings.web.bind:
         raise ConfigError("web.bind", f"expected host:port, got {settings.web.bind!r}")
 
