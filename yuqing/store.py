@@ -118,9 +118,22 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v2_delivery_bodies(db: sqlite_utils.Database) -> None:
+    """Deliveries keep their message (so a restart can send it) and who is sending it (the claim)."""
+    run_script(
+        db,
+        """
+        ALTER TABLE deliveries ADD COLUMN html TEXT NOT NULL DEFAULT '';
+        ALTER TABLE deliveries ADD COLUMN text TEXT NOT NULL DEFAULT '';
+        ALTER TABLE deliveries ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+        """,
+    )
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
