@@ -1,5 +1,428 @@
-"""The daemon (APScheduler) — to be written (issue 6)."""
+"""The daemon: APScheduler jobs built from the settings, run unattended until SIGTERM or Ctrl-C.
+
+- one job per enabled source, on its `every` interval or `cron` expression; each crawl runs in a child
+  process (yuqing.crawlers.runner.crawl_one) with the source's timeout, at most
+  `[daemon] crawl_workers` at a time;
+- right after a crawl that stored new posts (or failed: source health), the pipeline runs:
+  analysis -> detection -> delivery. A timer runs it too (`pipeline_every`), and one retries due
+  deliveries (`deliver_every`), so nothing waits on a crawl to happen;
+- the digest at `[digest] at`, housekeeping at `[daemon] housekeeping_at`.
+
+Every stage that touches analysis or alert state runs in one worker thread (yuqing.daemon.pipeline),
+so they never interleave; crawls run beside it in their own processes. Every job catches and logs its
+exceptions: nothing a source or a stage does stops the daemon.
+
+One daemon per store (yuqing.lock); its state is in store meta "daemon" for `yuqing status`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import signal
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
-commands: list[click.Command] = []
+from yuqing.cli import App, pass_app
+from yuqing.daemon.children import descendants, stop_processes
+from yuqing.daemon.housekeeping import housekeep
+from yuqing.daemon.pipeline import Pipeline
+from yuqing.lock import DaemonLock
+from yuqing.models import from_iso, to_iso, utcnow
+from yuqing.settings import Settings, parse_duration
+from yuqing.store import Store
+
+logger = logging.getLogger(__name__)
+
+META_KEY = "daemon"
+STATUS_EVERY = 15.0  # seconds between heartbeats written to store meta
+CHILD_GRACE = 5.0  # seconds a crawl child gets between SIGTERM and SIGKILL at shutdown
+PIPELINE_GRACE = 60.0  # seconds the running pipeline task gets to finish at shutdown
+
+
+class Daemon:
+    """Build with settings, `run()` blocks until stopped and returns the exit status (0)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tz = ZoneInfo(settings.digest.timezone)
+        self.lock = DaemonLock(settings.db_path)
+        self.pipeline = Pipeline()
+        self.stopping = threading.Event()
+        self.started_at: datetime | None = None
+        self._crawls: set[str] = set()
+        self._crawls_lock = threading.Lock()
+        self._meta_lock = threading.Lock()
+        self._work_store: Store | None = None  # used by the pipeline thread only
+        self._meta_store: Store | None = None  # heartbeats, from any thread, under _meta_lock
+        self._previous: dict[str, Any] = {}
+        self._jobs: list[dict[str, Any]] = []
+        self.scheduler = BlockingScheduler(
+            timezone=self.tz,
+            executors={
+                "default": ThreadPoolExecutor(4),
+                "crawl": ThreadPoolExecutor(settings.daemon.crawl_workers),
+            },
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": max(1, int(settings.daemon.misfire_grace)),
+            },
+        )
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def run(self, duration: float | None = None) -> int:
+        """Run until SIGTERM/SIGINT (or `duration` seconds); StoreError if another daemon holds the store."""
+        self.lock.acquire()
+        try:
+            self._work_store = Store(self.settings.db_path)
+            self._meta_store = Store(self.settings.db_path)
+            self._work_store.sync_sources(self.settings.sources)
+            self._previous = json.loads(self._meta_store.get_meta(META_KEY, "{}") or "{}")
+            self.started_at = utcnow()
+            self._add_jobs()
+            self._install_signals()
+            if duration:
+                timer = threading.Timer(duration, self.request_stop, args=("time is up",))
+                timer.daemon = True
+                timer.start()
+            self.pipeline.start()
+            # whatever a previous run left (posts not analysed, messages not sent) drains first
+            self.request_pipeline("start")
+            self._catch_up_digest()
+            logger.info(
+                "daemon started (pid %d) on %s: %d sources, %d jobs",
+                os.getpid(), self.settings.db_path, len(self._sources()), len(self.scheduler.get_jobs()),
+            )
+            if not self.stopping.is_set():
+                self.scheduler.start()  # blocks until request_stop() shuts it down
+            self._shutdown()
+            return 0
+        finally:
+            for store in (self._work_store, self._meta_store):
+                if store is not None:
+                    store.close()
+            self.lock.release()
+
+    def request_stop(self, why: str = "") -> None:
+        """Ask the daemon to stop (safe from a signal handler or any thread)."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        logger.info("stopping%s", f" ({why})" if why else "")
+
+        def _stop_scheduler() -> None:
+            # the signal may come before the scheduler runs: retry until it is running or never will be
+            for _ in range(600):
+                try:
+                    self.scheduler.shutdown(wait=False)
+                    return
+                except SchedulerNotRunningError:
+                    time.sleep(0.1)
+
+        threading.Thread(target=_stop_scheduler, name="stopper", daemon=True).start()
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, frame: self.request_stop(signal.Signals(signum).name))
+
+    def _shutdown(self) -> None:
+        # crawls: stop their children, then wait for their threads to record the outcome
+        deadline = time.monotonic() + CHILD_GRACE + 10
+        while True:
+            children = descendants()
+            if children:
+                logger.info("stopping %d crawl process(es): %s", len(children), ", ".join(map(str, children)))
+                stop_processes(children, grace=CHILD_GRACE)
+            with self._crawls_lock:
+                running = set(self._crawls)
+            if not running or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if running:
+            logger.warning("crawls still finishing at exit: %s", ", ".join(sorted(running)))
+        if not self.pipeline.stop(timeout=PIPELINE_GRACE):
+            logger.warning("the pipeline task %r did not finish in %.0fs; its transaction is rolled back",
+                           self.pipeline.busy, PIPELINE_GRACE)
+        self.write_status(running=False)
+        logger.info("daemon stopped")
+
+    # -- jobs -------------------------------------------------------------------------------------
+    def _sources(self) -> list[Any]:
+        return [s for s in self.settings.sources if s.enabled]
+
+    def _add_jobs(self) -> None:
+        s = self.settings
+        now = datetime.now(self.tz)
+        health = {row["name"]: row for row in self._work_store.sources_health()} if self._work_store else {}
+        for i, src in enumerate(self._sources()):
+            if src.cron:
+                trigger: Any = CronTrigger.from_crontab(src.cron, timezone=self.tz)
+                first = None  # the expression decides
+            else:
+                trigger = IntervalTrigger(seconds=src.every, timezone=self.tz)
+                first = self._first_crawl(src.every, health.get(src.name), now, i)
+            kwargs: dict[str, Any] = {"next_run_time": first} if first is not None else {}
+            self.scheduler.add_job(self._crawl_job, trigger, args=[src.name], id=f"crawl:{src.name}",
+                                   name=f"crawl {src.name}", executor="crawl", **kwargs)
+        self.scheduler.add_job(self.request_pipeline, IntervalTrigger(seconds=s.daemon.pipeline_every, timezone=self.tz),
+                               args=["timer"], id="pipeline", name="analyse + detect + deliver")
+        self.scheduler.add_job(self.request_delivery, IntervalTrigger(seconds=s.daemon.deliver_every, timezone=self.tz),
+                               id="deliver", name="retry due deliveries")
+        hour, minute = (int(x) for x in s.digest.at.split(":"))
+        self.scheduler.add_job(self.request_digest, CronTrigger(hour=hour, minute=minute, timezone=self.tz),
+                               id="digest", name="daily digest")
+        hour, minute = (int(x) for x in s.daemon.housekeeping_at.split(":"))
+        self.scheduler.add_job(self.request_housekeeping, CronTrigger(hour=hour, minute=minute, timezone=self.tz),
+                               id="housekeeping", name="retention, optimize, vacuum")
+        self.scheduler.add_job(self.write_status, IntervalTrigger(seconds=STATUS_EVERY, timezone=self.tz),
+                               id="status", name="heartbeat", next_run_time=now)
+
+    @staticmethod
+    def _first_crawl(every: float, health: dict[str, Any] | None, now: datetime, index: int) -> datetime:
+        """Keep a source's rhythm across restarts: next run = last run + every, or now (staggered)."""
+        soonest = now + timedelta(seconds=min(index * 1.0, every / 2))
+        last = from_iso(health.get("last_run_at")) if health else None
+        if last is None:
+            return soonest
+        due = last.astimezone(now.tzinfo) + timedelta(seconds=every)
+        return max(due, soonest)
+
+    def _on_skipped(self, event: JobExecutionEvent) -> None:
+        what = "missed its time (the daemon was busy or asleep)" if event.code == EVENT_JOB_MISSED else "is still running: this run skipped"
+        logger.warning("job %s %s", event.job_id, what)
+
+    def _crawl_job(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        with self._crawls_lock:
+            self._crawls.add(name)
+        started = time.monotonic()
+        try:
+            from yuqing.crawlers.runner import crawl_one
+
+            stats = crawl_one(self.settings, name)
+        except Exception:
+            logger.exception("crawl of %s failed unexpectedly", name)
+            return
+        finally:
+            with self._crawls_lock:
+                self._crawls.discard(name)
+        took = time.monotonic() - started
+        if self.stopping.is_set():
+            logger.info("crawl %s ended by shutdown after %.1fs", name, took)
+            return
+        if stats.error:
+            logger.warning("crawl %s failed after %.1fs: %s", name, took, stats.error)
+        else:
+            logger.info("crawl %s: fetched %d, matched %d, new %d, duplicates %d (%.1fs)",
+                        name, stats.fetched, stats.matched, stats.new, stats.duplicates, took)
+        if stats.new or stats.error:
+            # new posts -> analyse, detect, deliver now; a failure -> source health is checked now
+            self.request_pipeline(f"crawl {name}")
+        self.write_status()
+
+    # -- pipeline tasks (all run in the one pipeline thread) ----------------------------------------
+    def request_pipeline(self, reason: str = "") -> None:
+        self.pipeline.submit("pipeline", lambda: self._run_pipeline(reason))
+
+    def request_delivery(self) -> None:
+        self.pipeline.submit("deliver", self._deliver)
+
+    def request_digest(self, day: Any = None) -> None:
+        self.pipeline.submit("digest", lambda: self._digest(day))
+
+    def request_housekeeping(self) -> None:
+        self.pipeline.submit("housekeeping", self._housekeeping)
+
+    def _run_pipeline(self, reason: str) -> None:
+        store = self._work_store
+        assert store is not None
+        started = time.monotonic()
+        analysed = 0
+        try:
+            from yuqing.analysis.batch import analyze_pending
+
+            chunk = max(1, self.settings.analysis.batch) * 4
+            # in chunks, so a shutdown waits for one chunk, not for a whole backlog
+            while not self.pipeline.stopping:
+                done = analyze_pending(self.settings, store, limit=chunk)
+                analysed += done
+                if done < chunk:
+                    break
+        except Exception:
+            logger.exception("analysis failed (pipeline after %s)", reason)
+        if self.pipeline.stopping:
+            return
+        changed: list[Any] = []
+        try:
+            from yuqing.alerts.detector import detect
+
+            changed = detect(self.settings, store)
+        except Exception:
+            logger.exception("detection failed (pipeline after %s)", reason)
+        for alert in changed:
+            logger.warning("alert %s %s [%s/%s]: %s", alert.state, alert.level, alert.kind, alert.key, alert.title)
+        sent, failed = self._deliver()
+        took = time.monotonic() - started
+        log = logger.info if analysed or changed or sent or failed else logger.debug
+        log("pipeline after %s: analysed %d posts, %d alerts changed, %d messages sent, %d failed (%.1fs)",
+            reason, analysed, len(changed), sent, failed, took)
+
+    def _deliver(self) -> tuple[int, int]:
+        try:
+            from yuqing.alerts.delivery import deliver_pending
+
+            sent, failed = deliver_pending(self.settings, self._work_store)
+        except Exception:
+            logger.exception("delivery failed")
+            return 0, 0
+        if failed:
+            logger.warning("delivery: %d sent, %d failed (retried later)", sent, failed)
+        return sent, failed
+
+    def _digest(self, day: Any = None) -> None:
+        try:
+            from yuqing.digest.builder import build_digest
+
+            page = build_digest(self.settings, self._work_store, day)
+            logger.info("digest written: %s", page)
+        except Exception:
+            logger.exception("digest failed")
+            return
+        self._deliver()
+
+    def _housekeeping(self) -> None:
+        try:
+            report = housekeep(self.settings, self._work_store)
+            logger.info("housekeeping: %d old posts deleted, vacuum %s", report["deleted_posts"],
+                        "done" if report["vacuumed"] else "not needed")
+        except Exception:
+            logger.exception("housekeeping failed")
+
+    def _catch_up_digest(self) -> None:
+        """A digest missed while the daemon was down is built at start (not on a store's first run)."""
+        if not self._previous.get("started_at") or self._work_store is None:
+            return
+        now = datetime.now(self.tz)
+        hour, minute = (int(x) for x in self.settings.digest.at.split(":"))
+        if now < now.replace(hour=hour, minute=minute, second=0, microsecond=0):
+            return
+        yesterday = (now - timedelta(days=1)).date()
+        if not self._work_store.scalar("SELECT 1 FROM digests WHERE date = ?", (yesterday.isoformat(),)):
+            logger.info("digest of %s was missed while the daemon was down: building it now", yesterday)
+            self.request_digest(yesterday)
+
+    # -- status -----------------------------------------------------------------------------------
+    def status(self, running: bool = True) -> dict[str, Any]:
+        if running:
+            jobs = []
+            for job in self.scheduler.get_jobs():
+                nxt = getattr(job, "next_run_time", None)  # unset until the scheduler has started
+                jobs.append({"id": job.id, "name": job.name, "next_run": to_iso(nxt) if nxt else None})
+            self._jobs = jobs
+        else:  # after shutdown the scheduler has forgotten its jobs: show the last ones, with no next run
+            jobs = [{**job, "next_run": None} for job in self._jobs]
+        with self._crawls_lock:
+            crawling = sorted(self._crawls)
+        return {
+            "pid": os.getpid(),
+            "running": running,
+            "started_at": to_iso(self.started_at),
+            "updated_at": to_iso(utcnow()),
+            "jobs": jobs,
+            "crawling": crawling if running else [],
+            "pipeline": {"busy": self.pipeline.busy, "waiting": self.pipeline.pending()} if running else {},
+        }
+
+    def write_status(self, running: bool = True) -> None:
+        if self._meta_store is None:
+            return
+        try:
+            data = json.dumps(self.status(running), ensure_ascii=False)
+            with self._meta_lock:
+                self._meta_store.set_meta(META_KEY, data)
+        except Exception:
+            logger.exception("could not write the daemon's status to the store")
+
+
+def setup_logging(settings: Settings) -> None:
+    """Readable console logs at `[daemon] log_level`, plus a rotating file if `log_file` is set."""
+    level = getattr(logging, settings.daemon.log_level.upper(), logging.INFO)
+    root = logging.getLogger()
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    for handler in root.handlers:
+        handler.setFormatter(fmt)
+        handler.setLevel(level)
+    root.setLevel(level)
+    if settings.daemon.log_file:
+        path = settings.path(settings.daemon.log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=10 * 1024**2, backupCount=5, encoding="utf-8")
+        handler.setFormatter(fmt)
+        handler.setLevel(level)
+        root.addHandler(handler)
+    # APScheduler logs every job start and end at INFO: the daemon logs what matters itself
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    for noisy in ("scrapy", "twisted", "jieba", "filelock", "apprise"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@click.command("run")
+@click.option("--for", "duration", metavar="DURATION", default=None,
+              help="Stop by itself after this long (e.g. 10m); default: run until stopped.")
+@pass_app
+def run_command(app: App, duration: str | None) -> None:
+    """Run the daemon in the foreground: scheduled crawls, analysis, alerts, the daily digest.
+
+    Logs go to the console (and to [daemon] log_file, rotated). Ctrl-C or SIGTERM stops it
+    cleanly: running crawls are stopped, nothing half-written, exit 0. Only one daemon may run
+    on a store; a second one exits 1 naming the process that holds it.
+
+    Example:
+
+        yuqing --config yuqing.toml run
+    """
+    from yuqing.cli import fail
+    from yuqing.errors import ConfigError
+
+    settings = app.settings
+    seconds = None
+    if duration:
+        try:
+            seconds = parse_duration(duration, "--for")
+        except ConfigError as exc:
+            fail(str(exc), 2)
+    setup_logging(settings)
+    raise SystemExit(Daemon(settings).run(duration=seconds))
+
+
+def _demo_command() -> click.Command:
+    from yuqing.demo.walkthrough import demo_command
+
+    return demo_command
+
+
+commands: list[click.Command] = [run_command]
+try:
+    commands.append(_demo_command())
+except ImportError:  # pragma: no cover - the demo package is part of the install; keep `run` usable regardless
+    logger.debug("yuqing.demo not importable", exc_info=True)

@@ -1,0 +1,1 @@
+"""Parts of the daemon (yuqing/scheduler.py): the serial pipeline worker, child processes, housekeeping."""
