@@ -194,6 +194,8 @@ class Store:
             raise StoreError(f"store {self.path} has schema {current}, newer than this yuqing ({SCHEMA_VERSION})")
         for version in range(current, SCHEMA_VERSION):
             with self.transaction():
+                if self.version > version:  # another process (a crawl child) migrated meanwhile
+                    continue
                 MIGRATIONS[version](self.db)
                 self.conn.execute(f"PRAGMA user_version = {version + 1}")
             logger.info("store %s migrated to schema %d", self.path, version + 1)

@@ -1,5 +1,78 @@
-"""CLI commands of this stage (registered by yuqing.cli)."""
+"""CLI commands of the crawl stage: `yuqing crawl [SOURCE...]` and the hidden child `crawl-source`."""
+
+from __future__ import annotations
+
+import logging
 
 import click
 
-commands: list[click.Command] = []
+from yuqing.models import CrawlStats
+
+logger = logging.getLogger(__name__)
+
+
+def render_stats(results: list[CrawlStats]) -> str:
+    """The per-source summary table, then each failed source's error in words."""
+    width = max([len("source")] + [len(s.source) for s in results])
+    head = f"{'source':<{width}}  {'fetched':>7}  {'matched':>7}  {'new':>5}  {'duplicates':>10}  {'errors':>6}  status"
+    lines = [head, "-" * len(head)]
+    for s in results:
+        status = "ok" if s.ok else "FAILED"
+        lines.append(f"{s.source:<{width}}  {s.fetched:>7}  {s.matched:>7}  {s.new:>5}  {s.duplicates:>10}  {s.errors:>6}  {status}")
+    for s in results:
+        if not s.ok:
+            lines.append(f"{s.source}: {s.error}")
+    return "\n".join(lines)
+
+
+@click.command("crawl")
+@click.argument("sources", nargs=-1)
+@click.pass_obj
+def crawl(app, sources: tuple[str, ...]) -> None:
+    """Crawl sources now, each in its own process, and print what each did.
+
+    With no SOURCE, every enabled source is crawled. Prints fetched / matched /
+    new / duplicates / errors per source and each failure in words; exits 1 when
+    any source failed, 2 for an unknown source name.
+
+    Example:
+
+        yuqing --config yuqing.toml crawl
+        yuqing --config yuqing.toml crawl county-news weibo
+    """
+    from yuqing.cli import fail
+    from yuqing.crawlers.runner import crawl_sources
+
+    settings = app.settings
+    known = {s.name for s in settings.sources}
+    unknown = [name for name in sources if name not in known]
+    if unknown:
+        fail(f"unknown source {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known)) or 'none configured'})", 2)
+    if not sources and not any(s.enabled for s in settings.sources):
+        click.echo("no enabled sources to crawl (see `yuqing check`)")
+        return
+    results = crawl_sources(settings, list(sources) or None)
+    click.echo(render_stats(results))
+    if any(not s.ok for s in results):
+        raise SystemExit(1)
+
+
+@click.command("crawl-source", hidden=True)
+@click.argument("name")
+@click.pass_obj
+def crawl_source(app, name: str) -> None:
+    """Internal: crawl one source in this process and print its stats as one JSON line.
+
+    `yuqing crawl` runs this as a child process; use `crawl` instead.
+
+    Example:
+
+        yuqing --config yuqing.toml crawl-source county-news
+    """
+    from yuqing.crawlers.runner import run_source, stats_line
+
+    stats = run_source(app.settings, name)
+    click.echo(stats_line(stats))
+
+
+commands: list[click.Command] = [crawl, crawl_source]

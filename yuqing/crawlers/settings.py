@@ -1,0 +1,47 @@
+"""Scrapy settings for one source's run, from yuqing's [crawl] section and the source's overrides.
+
+Polite by default: robots.txt obeyed, AutoThrottle, a per-source delay, a User-Agent that names
+yuqing, bodies above `max_body` refused, a bounded number of redirects (a loop is an error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yuqing.crawlers.pipelines import ITEM_PIPELINES
+from yuqing.settings import Settings, SourceConfig
+
+REDIRECT_MAX_TIMES = 10
+
+
+def scrapy_settings(settings: Settings, source: SourceConfig, *, pipelines: bool = True) -> dict[str, Any]:
+    crawl = settings.crawl
+    delay = crawl.delay if source.delay is None else source.delay
+    return {
+        "BOT_NAME": "yuqing",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "DOWNLOAD_DELAY": delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 1.0),
+        "AUTOTHROTTLE_MAX_DELAY": max(delay * 10, 30.0),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(max(1, crawl.concurrency)),
+        "CONCURRENT_REQUESTS": max(1, crawl.concurrency) * 2,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, crawl.concurrency),
+        "DOWNLOAD_TIMEOUT": crawl.request_timeout,
+        "DOWNLOAD_MAXSIZE": crawl.max_body,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_ENABLED": crawl.retries > 0,
+        "RETRY_TIMES": crawl.retries,
+        "REDIRECT_MAX_TIMES": REDIRECT_MAX_TIMES,
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "LOG_ENABLED": True,
+        "DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG",  # off-topic posts are normal, not warnings
+        "ITEM_PIPELINES": ITEM_PIPELINES if pipelines else {},
+        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        "HTTPCACHE_ENABLED": False,
+        "DNS_TIMEOUT": min(crawl.request_timeout, 30.0),
+    }

