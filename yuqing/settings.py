@@ -170,6 +170,9 @@ class AlertsConfig:
     retry: Duration = _help("first retry delay of a failed delivery; doubles each time", default=Duration(60.0))
     max_attempts: int = _help("give up a delivery after this many attempts", default=8)
     base_url: str = _help("link prefix for posts and alerts in messages (the web app)", default="http://127.0.0.1:8080")
+    min_baseline: float = _help("the baseline never counts as fewer negative posts per window than this", default=1.0)
+    level_scores: tuple[float, ...] = _help("spike score at which yellow, orange, red begin (3 rising numbers)", default=(2.5, 3.5, 4.5))
+    top_posts: int = _help("posts quoted in an alert's explanation", default=5)
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,30 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"daemon.{key}", "must be more than zero")
     if ":" not in settings.web.bind:
         raise ConfigError("web.bind", f"expected host:port, got {settings.web.bind!r}")
+    _check_alerts(settings.alerts)
+
+
+def _check_alerts(alerts: AlertsConfig) -> None:
+    if not alerts.windows or any(w <= 0 for w in alerts.windows):
+        raise ConfigError("alerts.windows", "give at least one window, each more than zero")
+    if not 0 < alerts.p_value < 1:
+        raise ConfigError("alerts.p_value", f"must be between 0 and 1, got {alerts.p_value}")
+    if not 0 <= alerts.min_share <= 1:
+        raise ConfigError("alerts.min_share", f"must be between 0 and 1, got {alerts.min_share}")
+    if alerts.min_count < 1 or alerts.baseline_weeks < 1 or alerts.max_attempts < 1:
+        bad = "min_count" if alerts.min_count < 1 else "baseline_weeks" if alerts.baseline_weeks < 1 else "max_attempts"
+        raise ConfigError(f"alerts.{bad}", "must be at least 1")
+    if alerts.min_baseline <= 0:
+        raise ConfigError("alerts.min_baseline", "must be more than zero")
+    scores = alerts.level_scores
+    if len(scores) != 3 or list(scores) != sorted(scores):
+        raise ConfigError("alerts.level_scores", f"expected 3 rising numbers (yellow, orange, red), got {list(scores)}")
+    for key, weight in alerts.source_weights.items():
+        if weight < 0:
+            raise ConfigError(f"alerts.source_weights.{key}", f"a weight cannot be negative, got {weight}")
+    for url in alerts.notify:
+        if "://" not in url:
+            raise ConfigError("alerts.notify", f"expected an apprise URL like mailto://..., got {url!r}")
 
 
 def _check_source_keys(raw: dict[str, Any]) -> None:
