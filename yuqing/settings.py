@@ -171,7 +171,7 @@ class AlertsConfig:
     max_attempts: int = _help("give up a delivery after this many attempts", default=8)
     base_url: str = _help("link prefix for posts and alerts in messages (the web app)", default="http://127.0.0.1:8080")
     min_baseline: float = _help("the baseline never counts as fewer negative posts per window than this", default=1.0)
-    level_scores: tuple[float, ...] = _help("spike score at which yellow, orange, red begin (3 rising numbers)", default=(2.5, 3.5, 4.5))
+    level_scores: tuple[float, ...] = _help("spike score at which yellow, orange, red begin (3 rising numbers)", default=(3.0, 4.0, 5.0))
     top_posts: int = _help("posts quoted in an alert's explanation", default=5)
 
 

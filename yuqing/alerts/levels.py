@@ -9,8 +9,10 @@ A window that fires gets a score, the sum of three parts:
 * share = how far the negative share is above min_share, 0 at min_share .. 1 at 100 %.
 
 The level is blue below level_scores[0], yellow from it, orange from [1], red from [2]
-(defaults 2.5 / 3.5 / 4.5: five negatives in an hour over a quiet baseline is blue, about ten is
-yellow, twenty orange, forty red). A scope's level is the highest over its firing windows.
+(defaults 3 / 4 / 5: over a quiet baseline of about one an hour, with two thirds of the posts
+negative, some seven negatives within the hour are blue, fifteen yellow, thirty orange, seventy
+red; a slow build-up over the long window lacks the speed point and ranks one level lower).
+A scope's level is the highest over its firing windows.
 Weights only shape the level: whether to alert at all is decided on plain counts.
 """
 
