@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import time
 from pathlib import Path
 
 from yuqing.errors import StoreError
@@ -21,6 +22,35 @@ logger = logging.getLogger(__name__)
 def lock_path(db_path: Path) -> Path:
     """Where the daemon lock of a store lives."""
     return db_path.with_name(db_path.name + ".daemon.lock")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_daemon(db_path: str | Path) -> int | None:
+    """The pid of the daemon running on this store now, or None (a shared probe: never blocks one)."""
+    path = lock_path(Path(db_path))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() else -1
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 class DaemonLock:
@@ -46,9 +76,19 @@ class DaemonLock:
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        locked = False
+        for _ in range(5):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
+                break
+            except BlockingIOError:
+                pid = self.holder()
+                if pid is not None and _alive(pid):
+                    break
+                # no live pid written: a `status` probe holding it for an instant, or a daemon starting
+                time.sleep(0.05)
+        if not locked:
             os.close(fd)
             pid = self.holder()
             who = f"process {pid}" if pid else "another process"

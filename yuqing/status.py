@@ -34,6 +34,11 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
             }
         )
     daemon = json.loads(store.get_meta("daemon", "{}") or "{}")
+    if daemon.get("running"):
+        from yuqing.lock import running_daemon
+
+        if running_daemon(store.path) is None:  # it died without a clean stop (kill -9, power loss)
+            daemon.update(running=False, stale=True)
     last_digest = store.query("SELECT date, built_at FROM digests ORDER BY date DESC LIMIT 1")
     return {
         "store": str(store.path),
@@ -75,6 +80,8 @@ def render(report: dict[str, Any]) -> str:
     daemon = report["daemon"]
     if daemon.get("jobs"):
         running = "running" if daemon.get("running") else "stopped"
+        if daemon.get("stale"):
+            running = "not running (it stopped without a clean exit)"
         lines += ["", f"daemon: {running} (pid {daemon.get('pid')}, updated {_ago(daemon.get('updated_at'))})"]
         for job in daemon["jobs"]:
             lines.append(f"  {job['id']:28} next run {_ago(job.get('next_run'))}")

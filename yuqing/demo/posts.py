@@ -214,7 +214,7 @@ class Story:
 
 def timeline(start: float, duration: float, *, history_days: int = 7, seed: int = 7) -> list[SamplePost]:
     """The demo's story: `history_days` normal days (shown at once, with their own times), today so far,
-    a few live normal posts, then the incident from 35% of `duration` and the repair at 80%."""
+    a few live normal posts, then the incident at 35% of `duration` and the repair at 80%."""
     story = Story(seed)
     now = datetime.fromtimestamp(start, TZ).replace(microsecond=0)
     today = now.date()
@@ -232,7 +232,7 @@ def timeline(start: float, duration: float, *, history_days: int = 7, seed: int 
         post = story.make(channel, title, text, datetime.fromtimestamp(at, TZ).replace(microsecond=0), at, negative=negative)
         if post:
             posts.append(post)
-    posts += incident(story, start + duration * 0.35, duration * 0.3)
+    posts += incident(story, start + duration * 0.35)
     for i, (channel, title, text) in enumerate(AFTERMATH):
         at = start + duration * (0.8 + 0.04 * i)
         post = story.make(channel, title, text, datetime.fromtimestamp(at, TZ).replace(microsecond=0), at, kind="aftermath")
@@ -241,26 +241,26 @@ def timeline(start: float, duration: float, *, history_days: int = 7, seed: int 
     return posts
 
 
-def incident(story: Story, begin: float, span: float, *, size: float = 1.0) -> list[SamplePost]:
-    """The 停水 incident's posts, appearing between `begin` and `begin + span` (unix times).
+def incident(story: Story, at: float, *, forum: int = 14, wenzheng: int = 10) -> list[SamplePost]:
+    """The 停水 incident: `forum` + `wenzheng` complaints and the official notices, all shown at `at`.
 
-    `size` scales how many complaints appear (1.0: all 22 forum posts and 10 messages).
+    A burst, as when a whole district loses its water at once. Showing it at one instant (rather than
+    trickling) keeps the demo deterministic: whichever source is crawled first, the other one holds
+    the rest of the burst (see the demo config's min_count).
     """
-    complaints = [("forum", line) for line in FORUM_INCIDENT[: max(1, round(len(FORUM_INCIDENT) * size))]]
-    complaints += [("wenzheng", line) for line in WENZHENG_INCIDENT[: max(1, round(len(WENZHENG_INCIDENT) * size))]]
-    story.rng.shuffle(complaints)
+    chosen = [("forum", line) for line in FORUM_INCIDENT[:forum]] + [("wenzheng", line) for line in WENZHENG_INCIDENT[:wenzheng]]
+    story.rng.shuffle(chosen)
     posts: list[SamplePost] = []
-    step = span / max(1, len(complaints))
-    for i, (channel, line) in enumerate(complaints):
-        at = begin + i * step
+    base = datetime.fromtimestamp(at, TZ).replace(microsecond=0)
+    for i, (channel, line) in enumerate(chosen):
         title, text = line.split("|", 1)
-        post = story.make(channel, title, text, datetime.fromtimestamp(at, TZ).replace(microsecond=0), at,
-                          kind="incident", negative=True)
+        # published over the last few minutes, as a burst looks in reality; all shown at `at`
+        when = base - timedelta(seconds=5 * (len(chosen) - i))
+        post = story.make(channel, title, text, when, at, kind="incident", negative=True)
         if post:
             posts.append(post)
     for i, (title, text) in enumerate(NEWS_INCIDENT):
-        at = begin + span * (0.3 + 0.4 * i)
-        post = story.make("news", title, text, datetime.fromtimestamp(at, TZ).replace(microsecond=0), at, kind="incident")
+        post = story.make("news", title, text, base - timedelta(seconds=30 * (len(NEWS_INCIDENT) - i)), at, kind="incident")
         if post:
             posts.append(post)
     return posts
