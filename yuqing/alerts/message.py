@@ -51,6 +51,7 @@ HTML = """<!DOCTYPE html>
     <li><a href="{{ p.url }}">{{ p.title }}</a> <span style="color:#777">（{{ p.source }}，{{ p.when }}）</span></li>
     {% endfor %}
   </ol>
+  {% elif a.same_posts %}<p style="margin:6px 0;color:#777">代表帖子同上。</p>
   {% endif %}
   {% if a.terms %}<p style="margin:6px 0">高频词：{{ a.terms }}</p>{% endif %}
   {% if a.sources %}<p style="margin:6px 0">来源：{{ a.sources }}</p>{% endif %}
@@ -73,7 +74,8 @@ TEXT = """舆情预警 · {{ locality }}
 {% endfor %}{% if a.posts %}代表帖子：
 {% for p in a.posts %}{{ loop.index }}. {{ p.title }}（{{ p.source }}，{{ p.when }}）
    {{ p.url }}
-{% endfor %}{% endif %}{% if a.terms %}高频词：{{ a.terms }}
+{% endfor %}{% elif a.same_posts %}代表帖子同上。
+{% endif %}{% if a.terms %}高频词：{{ a.terms }}
 {% endif %}{% if a.sources %}来源：{{ a.sources }}
 {% endif %}{% if a.topics %}话题：{{ a.topics }}
 {% endif %}{% if a.event %}事件：{{ a.event }}
@@ -134,27 +136,38 @@ def _view(alert: Alert, settings: Settings, tz: ZoneInfo) -> dict[str, Any]:
         "terms": "、".join(str(t[0]) for t in ex.get("top_terms") or []),
         "sources": "、".join(f"{s[0]} {s[1]} 条" for s in ex.get("sources") or []),
         "topics": "、".join(f"{t[0]} {t[1]} 条" for t in ex.get("topics") or []),
-        "event": (f"{event.get('title')}（共 {event.get('size')} 条，{_local(event.get('first_seen'), tz)} 起）"
-                  if event else ""),
+        "event": (f"{event.get('title')}（{'共 %s 条，' % event['size'] if event.get('size') else ''}"
+                  f"{_local(event.get('first_seen'), tz)} 起）" if event else ""),
         "link": f"{settings.alerts.base_url.rstrip('/')}/alerts/{alert.id}",
     }
 
 
 def subject_for(alerts: list[Alert], settings: Settings) -> str:
-    top = max(alerts, key=lambda a: (["blue", "yellow", "orange", "red"].index(a.level), -(a.id or 0)))
+    kinds = list(KIND_NAMES)
+    top = max(alerts, key=lambda a: (["blue", "yellow", "orange", "red"].index(a.level),
+                                     -(kinds.index(a.kind) if a.kind in kinds else 9), -(a.id or 0)))
     tag = "舆情预警·升级" if top.state == "escalated" else "舆情预警"
-    more = f" 等 {len(alerts)} 项" if len(alerts) > 1 else ""
+    # no spaces between Chinese words: RFC 2047 drops the space between two encoded words
+    more = f"等{len(alerts)}项" if len(alerts) > 1 else ""
     where = top.title if top.kind != "locality" else settings.locality.name
     if top.kind not in ("locality", "source"):
-        where = f"{settings.locality.name} {top.title}"
+        where = f"{settings.locality.name}·{top.title}"
     return f"【{tag}·{LEVEL_NAMES.get(top.level, top.level)}】{where}{more}：{summary(top)}"
 
 
 def render_alerts(settings: Settings, alerts: list[Alert], now: datetime) -> tuple[str, str, str]:
     """(subject, html, text) of one message about the alerts opened or escalated in one run."""
     tz = ZoneInfo(settings.digest.timezone)
-    order = sorted(alerts, key=lambda a: (-["blue", "yellow", "orange", "red"].index(a.level), a.id or 0))
+    kinds = list(KIND_NAMES)
+    order = sorted(alerts, key=lambda a: (-["blue", "yellow", "orange", "red"].index(a.level),
+                                          kinds.index(a.kind) if a.kind in kinds else 9, a.id or 0))
     views = [_view(a, settings, tz) for a in order]
+    shown: set[str] = set()
+    for view in views:  # one spike seen as locality + topic + event: quote each post once
+        fresh = [p for p in view["posts"] if p["url"] not in shown]
+        view["same_posts"] = bool(view["posts"]) and not fresh
+        view["posts"] = fresh
+        shown.update(p["url"] for p in fresh)
     subject = subject_for(alerts, settings)
     context = {"subject": subject, "locality": settings.locality.name, "alerts": views,
                "now": now.astimezone(tz).strftime("%Y-%m-%d %H:%M")}
