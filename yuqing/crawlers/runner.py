@@ -154,7 +154,7 @@ def _run_child(settings: Settings, name: str, limit: float, started: datetime) -
     return stats
 
 
-def crawl_sources(settings: Settings, names: list[str] | None = None, workers: int = WORKERS) -> list[CrawlStats]:
+def crawl_sources(settings: Settings, names: list[str] | None = None, workers: int | None = None) -> list[CrawlStats]:
     """Run the named sources (default: every enabled one), each in its own child; one CrawlStats each,
     in the order asked. Unknown names raise ConfigError before anything runs."""
     if names:
@@ -179,5 +179,6 @@ def crawl_sources(settings: Settings, names: list[str] | None = None, workers: i
             logger.exception("crawl of %s failed", name)
             return CrawlStats(source=name, errors=1, error=f"crawl could not run: {type(exc).__name__}: {exc}")
 
+    workers = workers or getattr(settings.daemon, "crawl_workers", WORKERS)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen)))) as pool:
         return list(pool.map(one, chosen))

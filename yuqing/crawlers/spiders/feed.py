@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from urllib.parse import urljoin, urlsplit
+
 import feedparser
 from scrapy.http import Request, Response
 
@@ -26,6 +28,12 @@ logger = logging.getLogger(__name__)
 
 
 def _entry_time(entry: Any, now: datetime) -> datetime | None:
+    # our reader first: feedparser takes a zone-less "2024-06-14 10:00" as UTC, Chinese sites mean +08
+    for key in ("published", "updated", "created", "date"):
+        if entry.get(key):
+            found = parse_time(entry.get(key), now=now)
+            if found:
+                return found
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(key)
         if parsed:
@@ -33,12 +41,6 @@ def _entry_time(entry: Any, now: datetime) -> datetime | None:
                 return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
             except (OverflowError, ValueError, TypeError):
                 continue
-    # feedparser gives up on Chinese stamps like "2024-06-14 10:00" or "3小时前"
-    for key in ("published", "updated", "created", "date"):
-        if entry.get(key):
-            found = parse_time(entry.get(key), now=now)
-            if found:
-                return found
     return None
 
 
@@ -72,16 +74,16 @@ def parse_feed_bytes(body: bytes, url: str, source: str, content_type: str | Non
         body_text = clean_text(_entry_body(entry))
         if not title and not body_text:
             continue
-        link = entry.get("link") or ""
-        if not link and str(entry.get("id", "")).startswith(("http://", "https://")):
-            link = entry["id"]
-        if link:
-            from urllib.parse import urljoin
-
-            link = urljoin(url, link)
-            canonical = ""
-        else:
-            # no link and no URL id: the feed URL plus the entry's own identity keeps it unique
+        link = ""
+        guid = str(entry.get("id") or "")
+        for candidate in (entry.get("link"), guid if guid.startswith(("http://", "https://")) else ""):
+            joined = urljoin(url, str(candidate or "").strip())
+            if candidate and urlsplit(joined).scheme in ("http", "https"):
+                link = joined
+                break
+        canonical = ""
+        if not link:
+            # no usable link: the feed URL plus the entry's own identity keeps it unique and stable
             ident = entry.get("id") or content_hash(title, body_text)[:16]
             link = canonical = f"{url}#{ident}"
         author = entry.get("author", "") or ""

@@ -43,11 +43,13 @@ def select(node: Selector, expr: str, kind: str) -> SelectorList:
 
 
 def extract_text(node: Selector, expr: str, kind: str) -> str:
+    # text nodes are pieces of one run of text ("芦山<em>停电</em>"): joined as they are;
+    # whole elements are separate blocks: one a line
     parts = []
     for result in select(node, expr, kind):
         root = result.root
-        parts.append(root if isinstance(root, str) else element_text(root))
-    return clean_text(" ".join(p.strip() for p in parts if p and p.strip()))
+        parts.append(root if isinstance(root, str) else f"\n{element_text(root)}\n")
+    return clean_text("".join(parts))
 
 
 def extract_first(node: Selector, expr: str, kind: str) -> str:

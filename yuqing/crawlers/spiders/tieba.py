@@ -72,7 +72,7 @@ def parse_forum_html(text: str, url: str, source: str, now: Any) -> list[Post]:
             field = {}
         link = item.css("a.j_th_tit::attr(href)").get() or ""
         tid = str(field.get("id") or (_TID.search(link).group(1) if _TID.search(link) else ""))
-        title = clean_text(item.css("a.j_th_tit::attr(title)").get() or " ".join(item.css("a.j_th_tit ::text").getall()))
+        title = clean_text(item.css("a.j_th_tit::attr(title)").get() or "".join(item.css("a.j_th_tit ::text").getall()))
         if not tid or not title:
             continue
         author = field.get("author_name") or item.css(".frs-author-name::text, .tb_icon_author::attr(title)").get() or ""
@@ -91,7 +91,7 @@ def parse_forum_html(text: str, url: str, source: str, now: Any) -> list[Post]:
                 url=permalink(tid),
                 source=source,
                 title=title,
-                text=clean_text(" ".join(item.css(".threadlist_abs ::text").getall())),
+                text=clean_text("".join(item.css(".threadlist_abs ::text").getall())),
                 author=clean_text(str(author).replace("主题作者: ", "")),
                 published_at=parse_time(created or replied, now=now),
                 comments=to_int(item.css("span.threadlist_rep_num::text").get()),
@@ -112,19 +112,19 @@ def parse_search_html(text: str, url: str, source: str, now: Any) -> list[Post]:
     for item in items:
         link = item.css(".p_title a::attr(href)").get() or ""
         tid = _TID.search(link)
-        title = clean_text(" ".join(item.css(".p_title a ::text").getall()))
-        body = clean_text(" ".join(item.css(".p_content ::text").getall()))
+        title = clean_text("".join(item.css(".p_title a ::text").getall()))
+        body = clean_text("".join(item.css(".p_content ::text").getall()))
         if not (title or body) or not link:
             continue
         post_url = permalink(tid.group(1)) if tid else urljoin(DEFAULT_BASE, link)
         extra: dict[str, Any] = {}
         if tid:
             extra["tid"] = tid.group(1)
-        forum = clean_text(" ".join(item.css("a.p_forum ::text").getall()))
+        forum = clean_text("".join(item.css("a.p_forum ::text").getall()))
         if forum:
             extra["forum"] = forum
         authors = item.css("a")
-        author = clean_text(" ".join(authors[-1].css("::text").getall())) if authors else ""
+        author = clean_text("".join(authors[-1].css("::text").getall())) if authors else ""
         posts.append(
             Post(
                 url=post_url,

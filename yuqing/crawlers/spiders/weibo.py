@@ -11,6 +11,7 @@ or, with a path, names the full API URL.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://m.weibo.cn"
 API_PATH = "/api/container/getIndex"
+_MORE_LINK = re.compile(r"<a[^>]*>\s*全文\s*</a>")  # "read more" on a truncated post
 
 
 def search_containerid(keyword: str, realtime: bool = True) -> str:
@@ -47,7 +49,10 @@ def iter_mblogs(cards: list[Any]) -> Iterator[dict[str, Any]]:
 
 def mblog_text(mblog: dict[str, Any]) -> str:
     long_text = (mblog.get("longText") or {}).get("longTextContent") if isinstance(mblog.get("longText"), dict) else None
-    return clean_text(long_text or mblog.get("text") or mblog.get("text_raw") or "")
+    if long_text:
+        return clean_text(long_text)
+    html = _MORE_LINK.sub("", str(mblog.get("text") or mblog.get("text_raw") or ""))
+    return clean_text(html).removesuffix("...").rstrip()
 
 
 def mblog_to_post(mblog: dict[str, Any], source: str, now: Any) -> Post | None:

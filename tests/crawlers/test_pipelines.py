@@ -1,0 +1,118 @@
+"""The pipelines: clean, locality match (with exclusions), dedupe, store in batches."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.exceptions import DropItem
+
+from tests.crawlers.conftest import make_spider
+from yuqing.crawlers.pipelines import (CleanPipeline, DedupePipeline, Deduper, LocalityMatcher, LocalityPipeline,
+                                       PostCleaner, StorePipeline)
+from yuqing.models import Post
+from yuqing.settings import Locality
+
+LOCALITY = Locality(name="芦山县", aliases=("芦山", "龙门乡", "Lushan"), exclude=("庐山", "芦山路"))
+
+
+def post(title: str = "", text: str = "", url: str = "http://x.cn/1") -> Post:
+    return Post(url=url, source="s", title=title, text=text)
+
+
+def test_cleaner_strips_html_and_converts_to_simplified():
+    p = PostCleaner().clean(post("<b>蘆山縣</b>\n停水", "<p>龍門鄉&nbsp;居民</p><script>x()</script><p>返回顶部</p>"))
+    assert p.title == "芦山县 停水"
+    assert p.text == "龙门乡 居民"
+    assert p.content_hash and p.content_hash == p.ensure_hash()
+
+
+def test_cleaner_drops_empty_posts():
+    assert PostCleaner().clean(post("<p> </p>", "<script>only()</script>")) is None
+
+
+@pytest.mark.parametrize(
+    "text, hit",
+    [
+        ("芦山县发布停水通知", True),
+        ("龙门乡樱桃节", True),
+        ("去庐山旅游", False),  # a different place, not inside any name
+        ("上海芦山路小学放假", False),  # the only match sits inside an exclusion
+        ("芦山路小学和芦山县中学", True),  # one occurrence outside the exclusion is enough
+        ("lushan county news", True),  # latin aliases ignore case
+        ("雅安市天气", False),
+    ],
+)
+def test_locality_matcher(text, hit):
+    assert LocalityMatcher(LOCALITY).matches(text) is hit
+
+
+def test_locality_matcher_reads_traditional_names_after_cleaning():
+    cleaned = PostCleaner().clean(post("蘆山縣新聞", ""))
+    assert LocalityMatcher(LOCALITY).matches_post(cleaned)
+
+
+def test_deduper_by_canonical_url_then_content():
+    d = Deduper()
+    assert d.is_new(post("芦山", "a", "http://x.cn/1?utm_source=rss#top"))
+    assert not d.is_new(post("芦山 other", "b", "http://X.cn/1"))  # same canonical URL
+    assert not d.is_new(post("芦山", "a", "http://y.cn/9"))  # same words elsewhere
+    assert d.is_new(post("芦山", "b", "http://y.cn/9"))
+
+
+def run_pipelines(spider, posts):
+    pipes = [CleanPipeline(), LocalityPipeline(), DedupePipeline(), StorePipeline()]
+    for p in pipes:
+        if hasattr(p, "open_spider"):
+            p.open_spider(spider)
+    kept = []
+    for item in posts:
+        try:
+            for p in pipes:
+                item = p.process_item(item, spider)
+            kept.append(item)
+        except DropItem:
+            pass
+    pipes[-1].close_spider(spider)
+    return kept
+
+
+def test_pipelines_count_and_store_once(settings, store):
+    spider = make_spider({"type": "feed", "url": "http://x.cn/feed"})
+    spider.app_settings = settings
+    batch = [post("芦山县停水", "明天停水", "http://x.cn/1"), post("庐山风景", "好看", "http://x.cn/2"),
+             post("芦山县停水", "明天停水", "http://x.cn/1?utm_source=a"), post("龙门乡", "樱桃", "http://x.cn/3")]
+    kept = run_pipelines(spider, batch)
+    assert [p.url for p in kept] == ["http://x.cn/1", "http://x.cn/3"]
+    s = spider.crawl_stats
+    assert (s.matched, s.new, s.duplicates) == (3, 2, 1)
+    assert store.count_posts() == 2
+    # the same posts again: nothing new, every one a duplicate
+    spider2 = make_spider({"type": "feed", "url": "http://x.cn/feed"})
+    spider2.app_settings = settings
+    run_pipelines(spider2, [post("芦山县停水", "明天停水", "http://x.cn/1"), post("龙门乡", "樱桃", "http://x.cn/3")])
+    assert (spider2.crawl_stats.new, spider2.crawl_stats.duplicates) == (0, 2)
+    assert store.count_posts() == 2
+
+
+def test_match_all_sources_keep_everything(settings, store):
+    spider = make_spider({"type": "feed", "url": "http://x.cn/feed", "match_all": True})
+    spider.app_settings = settings
+    kept = run_pipelines(spider, [post("县政府公告", "无地名", "http://x.cn/9")])
+    assert len(kept) == 1 and spider.crawl_stats.matched == 1
+
+
+def test_store_pipeline_writes_in_batches(settings, store, monkeypatch):
+    import yuqing.crawlers.pipelines as pipelines
+
+    monkeypatch.setattr(pipelines, "BATCH", 3)
+    spider = make_spider({"type": "feed", "url": "http://x.cn/feed", "match_all": True})
+    spider.app_settings = settings
+    sp = StorePipeline()
+    sp.open_spider(spider)
+    for i in range(4):
+        p = PostCleaner().clean(post(f"第{i}条", "正文", f"http://x.cn/{i}"))
+        sp.process_item(p, spider)
+        if i == 2:
+            assert store.count_posts() == 3  # the first batch is committed before the run ends
+    assert store.count_posts() == 3
+    sp.close_spider(spider)
+    assert store.count_posts() == 4 and spider.crawl_stats.new == 4
