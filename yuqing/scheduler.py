@@ -36,8 +36,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from yuqing.cli import App, pass_app
 from yuqing.daemon.children import descendants, stop_processes
+from yuqing.demo.walkthrough import demo_command
 from yuqing.daemon.housekeeping import housekeep
 from yuqing.daemon.pipeline import Pipeline
 from yuqing.lock import DaemonLock
@@ -70,17 +70,20 @@ class Daemon:
         self._meta_store: Store | None = None  # heartbeats, from any thread, under _meta_lock
         self._previous: dict[str, Any] = {}
         self._jobs: list[dict[str, Any]] = []
+        self._old_handlers: dict[int, Any] = {}
+        # a late job runs once (coalesce), never beside itself, and not at all when later than the grace
+        self.job_defaults = {
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": max(1, int(settings.daemon.misfire_grace)),
+        }
         self.scheduler = BlockingScheduler(
             timezone=self.tz,
             executors={
                 "default": ThreadPoolExecutor(4),
                 "crawl": ThreadPoolExecutor(settings.daemon.crawl_workers),
             },
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": max(1, int(settings.daemon.misfire_grace)),
-            },
+            job_defaults=self.job_defaults,
         )
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
 
@@ -113,6 +116,7 @@ class Daemon:
             self._shutdown()
             return 0
         finally:
+            self._restore_signals()
             for store in (self._work_store, self._meta_store):
                 if store is not None:
                     store.close()
@@ -140,7 +144,12 @@ class Daemon:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda signum, frame: self.request_stop(signal.Signals(signum).name))
+            self._old_handlers[sig] = signal.signal(sig, lambda signum, frame: self.request_stop(signal.Signals(signum).name))
+
+    def _restore_signals(self) -> None:
+        for sig, handler in self._old_handlers.items():
+            signal.signal(sig, handler)
+        self._old_handlers.clear()
 
     def _shutdown(self) -> None:
         # crawls: stop their children, then wait for their threads to record the outcome
@@ -179,20 +188,23 @@ class Daemon:
                 trigger = IntervalTrigger(seconds=src.every, timezone=self.tz)
                 first = self._first_crawl(src.every, health.get(src.name), now, i)
             kwargs: dict[str, Any] = {"next_run_time": first} if first is not None else {}
-            self.scheduler.add_job(self._crawl_job, trigger, args=[src.name], id=f"crawl:{src.name}",
+            self._add_job(self._crawl_job, trigger, args=[src.name], id=f"crawl:{src.name}",
                                    name=f"crawl {src.name}", executor="crawl", **kwargs)
-        self.scheduler.add_job(self.request_pipeline, IntervalTrigger(seconds=s.daemon.pipeline_every, timezone=self.tz),
+        self._add_job(self.request_pipeline, IntervalTrigger(seconds=s.daemon.pipeline_every, timezone=self.tz),
                                args=["timer"], id="pipeline", name="analyse + detect + deliver")
-        self.scheduler.add_job(self.request_delivery, IntervalTrigger(seconds=s.daemon.deliver_every, timezone=self.tz),
+        self._add_job(self.request_delivery, IntervalTrigger(seconds=s.daemon.deliver_every, timezone=self.tz),
                                id="deliver", name="retry due deliveries")
         hour, minute = (int(x) for x in s.digest.at.split(":"))
-        self.scheduler.add_job(self.request_digest, CronTrigger(hour=hour, minute=minute, timezone=self.tz),
+        self._add_job(self.request_digest, CronTrigger(hour=hour, minute=minute, timezone=self.tz),
                                id="digest", name="daily digest")
         hour, minute = (int(x) for x in s.daemon.housekeeping_at.split(":"))
-        self.scheduler.add_job(self.request_housekeeping, CronTrigger(hour=hour, minute=minute, timezone=self.tz),
+        self._add_job(self.request_housekeeping, CronTrigger(hour=hour, minute=minute, timezone=self.tz),
                                id="housekeeping", name="retention, optimize, vacuum")
-        self.scheduler.add_job(self.write_status, IntervalTrigger(seconds=STATUS_EVERY, timezone=self.tz),
+        self._add_job(self.write_status, IntervalTrigger(seconds=STATUS_EVERY, timezone=self.tz),
                                id="status", name="heartbeat", next_run_time=now)
+
+    def _add_job(self, func: Any, trigger: Any, **kwargs: Any) -> None:
+        self.scheduler.add_job(func, trigger, **{**self.job_defaults, **kwargs})
 
     @staticmethod
     def _first_crawl(every: float, health: dict[str, Any] | None, now: datetime, index: int) -> datetime:
@@ -389,8 +401,8 @@ def setup_logging(settings: Settings) -> None:
 @click.command("run")
 @click.option("--for", "duration", metavar="DURATION", default=None,
               help="Stop by itself after this long (e.g. 10m); default: run until stopped.")
-@pass_app
-def run_command(app: App, duration: str | None) -> None:
+@click.pass_obj  # the cli's App (not imported here: yuqing.cli imports this module)
+def run_command(app: Any, duration: str | None) -> None:
     """Run the daemon in the foreground: scheduled crawls, analysis, alerts, the daily digest.
 
     Logs go to the console (and to [daemon] log_file, rotated). Ctrl-C or SIGTERM stops it
@@ -415,14 +427,4 @@ def run_command(app: App, duration: str | None) -> None:
     raise SystemExit(Daemon(settings).run(duration=seconds))
 
 
-def _demo_command() -> click.Command:
-    from yuqing.demo.walkthrough import demo_command
-
-    return demo_command
-
-
-commands: list[click.Command] = [run_command]
-try:
-    commands.append(_demo_command())
-except ImportError:  # pragma: no cover - the demo package is part of the install; keep `run` usable regardless
-    logger.debug("yuqing.demo not importable", exc_info=True)
+commands: list[click.Command] = [run_command, demo_command]
