@@ -17,9 +17,9 @@ from yuqing.store import Store
 def dconfig(write_config, tmp_path: Path):
     """write_config with the digest tests' sources; extra TOML is appended."""
 
-    def _make(extra: str = "") -> Settings:
+    def _make(extra: str = "", alerts: str = "") -> Settings:
         path = write_config(SOURCES_TOML + f'\n[alerts]\noutbox = "{tmp_path / "outbox"}"\n'
-                            'base_url = "http://127.0.0.1:8080"\n' + extra)
+                            'base_url = "http://127.0.0.1:8080"\n' + alerts + "\n" + extra)
         return settings_mod.load(path)
 
     return _make

@@ -86,6 +86,21 @@ def _event(store: Store, title: str, first: datetime, last: datetime, keywords: 
         return int(cur.lastrowid)
 
 
+def _explanation(out: Populated, level: str) -> dict[str, object]:
+    """The shape the alerts stage writes (counts vs baseline, top posts, terms, timeline)."""
+    return {
+        "scope": {"kind": "event", "key": "1", "title": "x"}, "level": level,
+        "windows": [{"window": "1h", "negative": 13, "total": 14, "share": 0.929, "baseline": 1.2,
+                     "p_value": 1e-9, "fired": True, "level": level}],
+        "top_posts": [{"id": out.post_ids["hostile"], "title": HOSTILE_TITLE, "url": HOSTILE_URL,
+                       "source": "tieba-lushan", "ts": "2024-05-01T12:00:00+00:00", "negative_prob": 0.97}],
+        "top_terms": [["停水", 13], ["<b>龙门乡</b>", 9]],
+        "sources": [["tieba-lushan", 9, 1.0], ["liuyan", 4, 2.0]],
+        "timeline": [{"at": "2024-05-01T04:00:00+00:00", "event": "opened", "level": level}],
+        "detector_note": "<i>extra</i>",
+    }
+
+
 def populate_day(store: Store, day: date = DAY, history_days: int = 7) -> Populated:
     """One analysed local day of posts (with hostile text), a week of history, events, alerts, sources."""
     out = Populated(day=day)
@@ -146,7 +161,7 @@ def populate_day(store: Store, day: date = DAY, history_days: int = 7) -> Popula
                 "INSERT INTO alerts(kind, key, level, state, opened_at, updated_at, resolved_at, title, explanation) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*row[:4], to_iso(row[4]), to_iso(row[5]), to_iso(row[6]), row[7],
-                 json.dumps({"count": 13, "baseline": 1.2, "window": "1h", "top_posts": [out.post_ids["hostile"]]})),
+                 json.dumps(_explanation(out, row[2]), ensure_ascii=False)),
             )
             out.alerts[key] = int(cur.lastrowid)
     # source health: one failing, one silent, the rest fine

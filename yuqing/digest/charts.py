@@ -29,15 +29,16 @@ def _short(name: str, size: int) -> str:
     return name if len(name) <= size else name[: size - 1] + "…"
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above value (1, 2, 5 x 10^n)."""
+def _nice_max(value: float, segments: int = 4) -> float:
+    """An axis maximum at or above value whose `segments` ticks are whole round numbers."""
     if value <= 0:
-        return 1.0
-    exp = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exp:
-            return step * exp
-    return 10 * exp
+        return float(segments)
+    raw = value / segments
+    exp = 10 ** max(0, math.floor(math.log10(raw))) if raw >= 1 else 1
+    for step in (1, 2, 3, 5, 10):
+        if raw <= step * exp:
+            return float(step * exp * segments)
+    return float(10 * exp * segments)
 
 
 def trend(hours: Sequence[dict[str, float]], *, title: str = "24小时走势") -> Markup:
@@ -45,22 +46,22 @@ def trend(hours: Sequence[dict[str, float]], *, title: str = "24小时走势") -
 
     `hours` is 24 dicts with `hour`, `posts`, `negative`.
     """
-    width, height = 900, 280
-    left, right, top, bottom = 44, 44, 28, 34
+    width, height = 720, 300
+    left, right, top, bottom = 46, 46, 32, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_max(max((h["posts"] for h in hours), default=0))
     slot = plot_w / max(len(hours), 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}" '
+        f'<svg class="chart trend" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">',
         f"<title>{esc(title)}</title>",
     ]
     for i in range(5):  # grid with both axes' labels
         y = top + plot_h * i / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" fill="{VOL}" text-anchor="end">'
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="12" fill="{VOL}" text-anchor="end">'
                      f"{peak * (4 - i) / 4:g}</text>")
-        parts.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}" font-size="11" fill="{NEG}">'
+        parts.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}" font-size="12" fill="{NEG}">'
                      f"{100 * (4 - i) // 4}%</text>")
     points: list[str] = []
     lines: list[list[str]] = [[]]
@@ -83,7 +84,7 @@ def trend(hours: Sequence[dict[str, float]], *, title: str = "24小时走势") -
         elif lines[-1]:
             lines.append([])  # no posts this hour: no share to draw, so the line breaks
         if i % 3 == 0:
-            parts.append(f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 16}" font-size="11" fill="{INK}" '
+            parts.append(f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 16}" font-size="12" fill="{INK}" '
                          f'text-anchor="middle">{int(h["hour"]):02d}时</text>')
     for line in lines:
         if len(line) > 1:
@@ -94,7 +95,7 @@ def trend(hours: Sequence[dict[str, float]], *, title: str = "24小时走势") -
         parts.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{NEG}"/>')
     # legend
     parts.append(f'<rect x="{left}" y="6" width="12" height="12" fill="{VOL}" fill-opacity="0.35"/>'
-                 f'<text x="{left + 16}" y="16" font-size="12" fill="{INK}">发帖量(条)</text>'
+                 f'<text x="{left + 16}" y="16" font-size="13" fill="{INK}">发帖量(条)</text>'
                  f'<rect x="{left + 96}" y="6" width="12" height="12" fill="{NEG}" fill-opacity="0.55"/>'
                  f'<text x="{left + 112}" y="16" font-size="12" fill="{INK}">负面(条)</text>'
                  f'<line x1="{left + 176}" y1="12" x2="{left + 196}" y2="12" stroke="{NEG}" stroke-width="2.5"/>'
@@ -198,7 +199,7 @@ def timeline(points: Sequence[dict[str, object]], *, title: str = "时间分布"
     width, height = 640, 200
     left, right, top, bottom = 40, 12, 14, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = _nice_max(max((float(h["posts"]) for h in hours), default=0))  # type: ignore[arg-type]
+    peak = _nice_max(max((float(h["posts"]) for h in hours), default=0), 2)  # type: ignore[arg-type]
     slot = plot_w / max(len(points), 1)
     step = max(1, math.ceil(len(points) / 8))
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}" '

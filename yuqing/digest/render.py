@@ -138,9 +138,9 @@ def text(data: dict[str, Any], *, base: str) -> str:
     return env().get_template("digest.txt").render(**context(data, base), title=subject(data))
 
 
-def web_page(name: str, **ctx: Any) -> str:
-    """A page of the web app (templates/<name>.html extends layout.html)."""
-    return env().get_template(f"{name}.html").render(web=True, **ctx)
+def web_page(template: str, **ctx: Any) -> str:
+    """A page of the web app (templates/<template>.html extends layout.html)."""
+    return env().get_template(f"{template}.html").render(web=True, **ctx)
 
 
 def markup(value: str) -> Markup:

@@ -147,15 +147,41 @@ def event(app: WebApp, req: Request) -> Response:
                 sources=sorted(sources.items(), key=lambda kv: -kv[1]))
 
 
-def _explanation(raw: str) -> list[tuple[str, str]]:
-    """An alert's explanation as (key, text) rows; nested values shown as compact JSON text."""
+_KNOWN = {"scope", "level", "level_name", "windows", "best_window", "top_posts", "top_terms", "sources", "topics",
+          "event", "timeline"}
+
+
+def _pairs(value: Any) -> list[tuple[str, Any]]:
+    """[[name, count, ...], ...] -> [(name, count)], skipping anything of another shape."""
+    if not isinstance(value, list):
+        return []
+    return [(str(v[0]), v[1]) for v in value if isinstance(v, (list, tuple)) and len(v) >= 2]
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _explanation(raw: str) -> dict[str, Any]:
+    """An alert's explanation (written by the alerts stage) in parts the page lays out; keys it does
+    not know are listed as text, so nothing the detector recorded is hidden."""
     try:
         data = json.loads(raw or "{}")
     except ValueError:
-        return [("explanation", raw)]
+        data = {"explanation": raw}
     if not isinstance(data, dict):
-        return [("explanation", json.dumps(data, ensure_ascii=False))]
-    return [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in data.items()]
+        data = {"explanation": data}
+    other = [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+             for k, v in data.items() if k not in _KNOWN]
+    return {
+        "windows": _dicts(data.get("windows")),
+        "posts": [p for p in _dicts(data.get("top_posts")) if "id" in p],
+        "terms": _pairs(data.get("top_terms")),
+        "topics": _pairs(data.get("topics")),
+        "sources": _pairs(data.get("sources")),
+        "timeline": _dicts(data.get("timeline")),
+        "other": other,
+    }
 
 
 def alerts_list(app: WebApp, req: Request) -> Response:
@@ -181,9 +207,10 @@ def alert(app: WebApp, req: Request) -> Response:
         if a["kind"] == "event" and a["key"].isdigit():
             found = store.query("SELECT id, title FROM events WHERE id = ?", [int(a["key"])])
             event_row = found[0] if found else None
-        history = store.query("SELECT at, user, action, detail FROM audit_log WHERE action = 'alert.ack' AND "
-                              "json_extract(detail, '$.alert') = ? ORDER BY id", [alert_id])
-    return page(app, req, "alert", title=f"预警：{a['title']}", a=a, explanation=_explanation(a["explanation"]),
+        history = store.query("SELECT at, user, json_extract(detail, '$.note') AS note FROM audit_log "
+                              "WHERE action = 'alert.ack' AND json_extract(detail, '$.alert') = ? ORDER BY id",
+                              [alert_id])
+    return page(app, req, "alert", title=f"预警：{a['title']}", a=a, x=_explanation(a["explanation"]),
                 event=event_row, history=history, flash=req.query.get("done") and "已确认该预警。")
 
 
