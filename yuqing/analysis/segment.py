@@ -61,6 +61,36 @@ def load_userdict(path: str | Path) -> None:
         add_words([parts[0]], freq=freq)
 
 
+def load_wordlist(path: str | Path) -> set[str]:
+    """One word per line; blank lines and # comments skipped. A missing file is an empty list."""
+    path = Path(path)
+    if not path.exists():
+        logger.warning("word list %s not found; skipped", path)
+        return set()
+    words = set()
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.add(line.split()[0])
+    return words
+
+
+_stopwords: frozenset[str] | None = None
+
+
+def default_stopwords() -> frozenset[str]:
+    """The stopwords shipped in the package (yuqing/data/stopwords.txt)."""
+    global _stopwords
+    if _stopwords is None:
+        _stopwords = frozenset(load_wordlist(Path(__file__).resolve().parent.parent / "data" / "stopwords.txt"))
+    return _stopwords
+
+
+def is_word(token: str) -> bool:
+    """True for a token with a letter, digit or Chinese character (not punctuation or space)."""
+    return bool(_WORD.search(token))
+
+
 def cut(text: str) -> list[str]:
     """Words of `text`, punctuation and spaces dropped."""
     return [w for w in tokenizer().lcut(text) if _WORD.search(w)]
