@@ -431,7 +431,7 @@ class Store:
     def backlog(self) -> dict[str, int]:
         return {
             "unanalysed_posts": int(self.scalar("SELECT count(*) FROM posts WHERE analyzed_at IS NULL")),
-            "undelivered": int(self.scalar("SELECT count(*) FROM deliveries WHERE state = 'pending'")),
+            "undelivered": int(self.scalar("SELECT count(*) FROM deliveries WHERE state IN ('pending', 'sending')")),
             "open_alerts": int(self.scalar("SELECT count(*) FROM alerts WHERE state != 'resolved'")),
         }
 
