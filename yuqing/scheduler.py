@@ -230,8 +230,8 @@ class Daemon:
             from yuqing.crawlers.runner import crawl_one
 
             stats = crawl_one(self.settings, name)
-        except Exception:
-            logger.exception("crawl of %s failed unexpectedly", name)
+        except Exception as exc:
+            _log_failure(f"crawl of {name}", exc)
             return
         finally:
             with self._crawls_lock:
@@ -278,8 +278,8 @@ class Daemon:
                 analysed += done
                 if done < chunk:
                     break
-        except Exception:
-            logger.exception("analysis failed (pipeline after %s)", reason)
+        except Exception as exc:
+            _log_failure("analysis", exc)
         if self.pipeline.stopping:
             return
         changed: list[Any] = []
@@ -287,8 +287,8 @@ class Daemon:
             from yuqing.alerts.detector import detect
 
             changed = detect(self.settings, store)
-        except Exception:
-            logger.exception("detection failed (pipeline after %s)", reason)
+        except Exception as exc:
+            _log_failure("detection", exc)
         for alert in changed:
             logger.warning("alert %s %s [%s/%s]: %s", alert.state, alert.level, alert.kind, alert.key, alert.title)
         sent, failed = self._deliver()
@@ -302,8 +302,8 @@ class Daemon:
             from yuqing.alerts.delivery import deliver_pending
 
             sent, failed = deliver_pending(self.settings, self._work_store)
-        except Exception:
-            logger.exception("delivery failed")
+        except Exception as exc:
+            _log_failure("delivery", exc)
             return 0, 0
         if failed:
             logger.warning("delivery: %d sent, %d failed (retried later)", sent, failed)
@@ -315,8 +315,8 @@ class Daemon:
 
             page = build_digest(self.settings, self._work_store, day)
             logger.info("digest written: %s", page)
-        except Exception:
-            logger.exception("digest failed")
+        except Exception as exc:
+            _log_failure("digest", exc)
             return
         self._deliver()
 
@@ -325,8 +325,8 @@ class Daemon:
             report = housekeep(self.settings, self._work_store)
             logger.info("housekeeping: %d old posts deleted, vacuum %s", report["deleted_posts"],
                         "done" if report["vacuumed"] else "not needed")
-        except Exception:
-            logger.exception("housekeeping failed")
+        except Exception as exc:
+            _log_failure("housekeeping", exc)
 
     def _catch_up_digest(self) -> None:
         """A digest missed while the daemon was down is built at start (not on a store's first run)."""
@@ -372,6 +372,16 @@ class Daemon:
                 self._meta_store.set_meta(META_KEY, data)
         except Exception:
             logger.exception("could not write the daemon's status to the store")
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """A failure yuqing raised on purpose is a sentence; anything else is a bug and gets its traceback."""
+    from yuqing.errors import YuqingError
+
+    if isinstance(exc, YuqingError):
+        logger.error("%s failed: %s", what, exc)
+    else:
+        logger.error("%s failed: %s: %s", what, type(exc).__name__, exc, exc_info=exc)
 
 
 def setup_logging(settings: Settings) -> None:

@@ -212,18 +212,23 @@ class Story:
         return posts
 
 
+def history(story: Story, start: float, days: int = 7) -> list[SamplePost]:
+    """`days` normal days and today until 20 minutes before `start`, all shown from `start`."""
+    now = datetime.fromtimestamp(start, TZ).replace(microsecond=0)
+    today = now.date()
+    posts: list[SamplePost] = []
+    for back in range(days, 0, -1):
+        day = today - timedelta(days=back)
+        posts += story.day(day, None, datetime(day.year, day.month, day.day, 23, 59, tzinfo=TZ), start)
+    posts += story.day(today, None, now - timedelta(minutes=20), start)
+    return posts
+
+
 def timeline(start: float, duration: float, *, history_days: int = 7, seed: int = 7) -> list[SamplePost]:
     """The demo's story: `history_days` normal days (shown at once, with their own times), today so far,
     a few live normal posts, then the incident at 35% of `duration` and the repair at 80%."""
     story = Story(seed)
-    now = datetime.fromtimestamp(start, TZ).replace(microsecond=0)
-    today = now.date()
-    posts: list[SamplePost] = []
-    for back in range(history_days, 0, -1):
-        day = today - timedelta(days=back)
-        posts += story.day(day, None, datetime(day.year, day.month, day.day, 23, 59, tzinfo=TZ), start)
-    # today up to a little before the demo starts
-    posts += story.day(today, None, now - timedelta(minutes=20), start)
+    posts = history(story, start, history_days)
     # live: a few ordinary posts while the demo runs, then the incident
     live = [(FORUM_NORMAL[9], "forum"), (NEWS_NORMAL[10], "news"), (WENZHENG_NORMAL[3], "wenzheng"),
             (FORUM_NORMAL[12], "forum")]
