@@ -77,7 +77,7 @@ def test_empty_list_ends_pagination_and_cap_is_kept():
 @pytest.mark.parametrize(
     "body, words",
     [
-        ('{"data": {"items": [', "malformed JSON from http://api.example.cn/api/posts?page=1: Expecting value at line 1 column 21"),
+        ('{"data": {"items": [', "malformed JSON from http://api.example.cn/api/posts?page=1: Expecting value (line 1, column 21)"),
         ("", "malformed JSON from http://api.example.cn/api/posts?page=1: the response is empty"),
         ("<html><body>维护中</body></html>", "malformed JSON from http://api.example.cn/api/posts?page=1: got an HTML page instead"),
         ('{"data": {}}', "no list at 'data.items' in the JSON from http://api.example.cn/api/posts?page=1"),

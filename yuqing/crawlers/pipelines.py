@@ -8,6 +8,7 @@ locality match), `duplicates` (seen in this run, or stored before), `new` (inser
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 MAX_TITLE = 500
 MAX_TEXT = 50_000
 BATCH = 50
-BATCH_SECONDS = 2.0
+BATCH_SECONDS = 1.0
 
 
 class PostCleaner:
@@ -157,6 +158,13 @@ class StorePipeline(_Pipeline):
         self.owns_store = getattr(spider, "store", None) is None
         self.buffer: list[Post] = []
         self.last_flush = time.monotonic()
+        self.timer: Any = None
+        if "twisted.internet.reactor" in sys.modules:  # under Scrapy (not in plain unit use)
+            from twisted.internet import task
+
+            # a source stopped at its timeout while a request hangs keeps what it had already parsed
+            self.timer = task.LoopingCall(self.flush)
+            self.timer.start(BATCH_SECONDS, now=False)
 
     def flush(self) -> None:
         if not self.buffer:
@@ -169,12 +177,13 @@ class StorePipeline(_Pipeline):
 
     def process_item(self, item: Post, spider: Any = None) -> Post:
         self.buffer.append(item)
-        # flush by size and by time, so a run stopped at its timeout keeps what it had
         if len(self.buffer) >= BATCH or time.monotonic() - self.last_flush > BATCH_SECONDS:
             self.flush()
         return item
 
     def close_spider(self, spider: Any = None) -> None:
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
         try:
             self.flush()
         finally:

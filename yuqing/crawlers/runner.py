@@ -46,7 +46,7 @@ def run_source(settings: Settings, name: str, now: datetime | None = None) -> Cr
     stats = CrawlStats(source=name)
     store = Store(settings.db_path)
     try:
-        process = CrawlerProcess(settings=scrapy_settings(settings, source), install_root_handler=True)
+        process = CrawlerProcess(settings=scrapy_settings(settings, source))
         crawler = process.create_crawler(spider_class(source.type))
 
         def item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:

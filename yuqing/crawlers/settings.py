@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from yuqing.crawlers.pipelines import ITEM_PIPELINES
 from yuqing.settings import Settings, SourceConfig
 
@@ -17,12 +19,17 @@ REDIRECT_MAX_TIMES = 10
 def scrapy_settings(settings: Settings, source: SourceConfig, *, pipelines: bool = True) -> dict[str, Any]:
     crawl = settings.crawl
     delay = crawl.delay if source.delay is None else source.delay
+    jitter: dict[str, Any] = (
+        {"DOWNLOAD_DELAY_JITTER": 0.5 if delay > 0 else 0.0}
+        if hasattr(default_settings, "DOWNLOAD_DELAY_JITTER")
+        else {"RANDOMIZE_DOWNLOAD_DELAY": delay > 0}
+    )
     return {
+        **jitter,
         "BOT_NAME": "yuqing",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "DOWNLOAD_DELAY": delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(delay, 1.0),
         "AUTOTHROTTLE_MAX_DELAY": max(delay * 10, 30.0),
@@ -41,7 +48,14 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, pipelines: bool
         "LOG_ENABLED": True,
         "DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG",  # off-topic posts are normal, not warnings
         "ITEM_PIPELINES": ITEM_PIPELINES if pipelines else {},
-        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        "LOG_INSTALL_ROOT_HANDLER": False,  # yuqing's logging config stays in charge
+        # nothing listens on a port, nothing polls: a crawl child only crawls
+        "EXTENSIONS": {
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+            "scrapy.extensions.memusage.MemoryUsage": None,
+            "scrapy.extensions.logstats.LogStats": None,
+        },
         "HTTPCACHE_ENABLED": False,
         "DNS_TIMEOUT": min(crawl.request_timeout, 30.0),
     }

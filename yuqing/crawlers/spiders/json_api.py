@@ -70,7 +70,7 @@ def load_json(response: Response) -> Any:
         if text.lstrip()[:1] == "<":
             raise SourceError(f"malformed JSON from {response.url}: got an HTML page instead") from None
         raise SourceError(
-            f"malformed JSON from {response.url}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"malformed JSON from {response.url}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
 
 
