@@ -260,3 +260,36 @@ def test_alert_page_lays_out_the_explanation_escaped(web, client):
     assert "&lt;b&gt;龙门乡&lt;/b&gt; 9" in html and "&lt;i&gt;extra&lt;/i&gt;" in html  # unknown keys kept as text
     assert "92.9%" in html and "1.2" in html  # counts vs baseline
     assert f'href="/event/{p.events["water"]}"' in html
+
+
+def test_yuqing_serve_runs_and_refuses_a_bad_bind(dsettings, populated, dstore):
+    import subprocess
+    import sys
+    import time
+
+    from click.testing import CliRunner
+
+    from tests.conftest import free_port
+    from yuqing.cli import cli
+    from yuqing.digest.builder import build_digest
+
+    bad = CliRunner().invoke(cli, ["--config", dsettings.config_file, "serve", "--bind", "localhost"])
+    assert bad.exit_code == 2 and "--bind" in bad.output and "host:port" in bad.output
+    build_digest(dsettings, dstore, populated.day, send=False)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "yuqing", "--config", dsettings.config_file, "serve",
+                             "--bind", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                status, headers, html = Client(f"http://127.0.0.1:{port}").get("/digests")
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, proc.stderr.read().decode()
+                time.sleep(0.2)
+        assert status == 200 and "2024-05-01" in html
+        assert headers["content-type"] == "text/html; charset=utf-8"
+    finally:
+        proc.terminate()
+        proc.wait(10)

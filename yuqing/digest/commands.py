@@ -85,6 +85,7 @@ def user_add(app: App, name: str, password_stdin: bool, replace: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml user add zhang
         echo 's3cret-pass' | yuqing --config yuqing.toml user add li --password-stdin
     """
