@@ -110,7 +110,11 @@ def train_sentiment(app: App, data_dir: Path | None, output: Path | None, seed: 
             output = base / "sentiment_model.npz"
     model = train(TrainOptions(data_dir=data_dir, seed=seed), store=store, echo=click.echo)
     path = model.save(output)
-    card = write_card(model, path.with_suffix(".md"))
+    from yuqing.analysis.sentiment import DEFAULT_MODEL
+
+    # the shipped model's card keeps the conventional name; others sit beside their model
+    card_path = path.with_name("MODEL_CARD.md") if path.resolve() == DEFAULT_MODEL.resolve() else path.with_suffix(".md")
+    card = write_card(model, card_path)
     click.echo(f"model written to {path} ({path.stat().st_size // 1024} KB); model card {card}")
 
 

@@ -6,7 +6,7 @@ fixed number of buckets, which keeps the shipped model a plain weight matrix wit
 
 Feature families, each with its own prefix so they do not share buckets by construction:
   w:  jieba words                    b:  word bigrams (carry negation: 并不|好, 没|人管)
-  n:  words after a negation word, up to the next punctuation (不 满意 -> n:满意)
+  n:  the (up to 3) words after a negation word, instead of w: (不 满意 -> n:满意, not w:满意)
   c2/c3: character bigrams/trigrams   e:  Weibo emoticons such as [怒] [赞]
 """
 
@@ -28,6 +28,7 @@ _MENTION = re.compile(r"@[\w\u4e00-\u9fff-]{1,30}")
 _SPACES = re.compile(r"\s+")
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 _DIGITS = re.compile(r"\d+")
+NEGATION_SCOPE = 3  # words; a negation rarely reaches further in a short clause
 _PUNCT = set("，。！？；：、,.!?;:…~～\n")
 NEGATIONS = frozenset("不 没 没有 无 非 别 未 莫 勿 不是 并非 并不 从不 从未 毫无 绝不 没人 无人 不能 不会 不要 没法 无法 难以".split())
 
@@ -79,16 +80,20 @@ def feature_strings(text: str, words: Sequence[str]) -> list[str]:
     """The feature names of one normalised text and its words (for training, tests and debugging)."""
     feats: list[str] = []
     prev = "<s>"
-    negated = False
+    scope = 0  # words still under a negation: they count as n:word instead of w:word
     for word in words:
-        feats.append("w:" + word)
         feats.append("b:" + prev + "|" + word)
         if word in _PUNCT:
-            negated = False
+            scope = 0
+            feats.append("w:" + word)
         elif word in NEGATIONS:
-            negated = True
-        elif negated:
+            scope = NEGATION_SCOPE
+            feats.append("w:" + word)
+        elif scope:
+            scope -= 1
             feats.append("n:" + word)
+        else:
+            feats.append("w:" + word)
         prev = word
     compact = _DIGITS.sub("0", text.replace(" ", ""))
     for i in range(len(compact) - 1):

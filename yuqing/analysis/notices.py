@@ -83,3 +83,43 @@ def generate(count: int, seed: int = 0) -> list[str]:
             seen.add(text)
             out.append(text)
     return out
+
+
+# Complaints and thanks about local services, in the words residents use. They teach the model
+# that inaction (没人管, 没人回应) and negated satisfaction (不满意, 并不好) are complaints, which
+# the Weibo and review corpora rarely say about public services. Training only, like the notices.
+SERVICE_PROBLEMS = ["停水", "停电", "停气", "断网", "电梯坏了", "路灯不亮", "下水道堵了", "垃圾没人清运", "路面塌陷",
+                    "暖气不热", "水管爆了", "污水横流", "噪音扰民", "占道经营", "楼顶漏水"]
+SPANS = ["两天", "三天", "一个星期", "半个月", "一个月", "好几天", "大半年"]
+INACTION = ["没人管", "没人来修", "打热线也没人回应", "物业不管不问", "反映了好几次都没有下文", "相关部门互相推诿",
+            "投诉了也没用", "电话一直打不通", "问了也没人给个说法"]
+THINGS = ["处理结果", "办事效率", "服务态度", "物业服务", "维修质量", "答复", "这次整改", "窗口服务", "工程质量"]
+NEGATED = ["很不满意", "非常不满意", "并不好", "一点也不好", "不太满意", "不怎么样", "并不满意", "实在不行"]
+PRAISE = ["很满意", "非常满意", "很及时", "很耐心", "效率很高", "值得点赞", "解决得很好"]
+
+
+def complaints(count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """(sentence, label) pairs: service complaints (negative) and thanks (positive), by seed."""
+    rng = random.Random(seed + 1)
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    attempts = 0
+    while len(out) < count and attempts < count * 20:
+        attempts += 1
+        place = rng.choice(PLACE_NAMES) + rng.choice(["小区", "社区", "村", "街", "镇"])
+        kind = rng.random()
+        if kind < 0.45:
+            text = f"{place}{rng.choice(SERVICE_PROBLEMS)}{rng.choice(SPANS)}了，{rng.choice(INACTION)}"
+            label = "negative"
+        elif kind < 0.75:
+            text = rng.choice([f"对{rng.choice(THINGS)}{rng.choice(NEGATED)}", f"{rng.choice(THINGS)}{rng.choice(NEGATED)}",
+                               f"{place}的{rng.choice(THINGS)}{rng.choice(NEGATED)}"])
+            label = "negative"
+        else:
+            text = rng.choice([f"{place}{rng.choice(SERVICE_PROBLEMS)}的问题当天就解决了，{rng.choice(PRAISE)}",
+                               f"对{rng.choice(THINGS)}{rng.choice(PRAISE)}"])
+            label = "positive"
+        if text not in seen:
+            seen.add(text)
+            out.append((text, label))
+    return out

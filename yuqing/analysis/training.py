@@ -29,10 +29,11 @@ from yuqing.errors import YuqingError
 logger = logging.getLogger(__name__)
 
 # How much one example of each corpus counts in training.
-NEGATIVE_WEIGHTS = {"weibo2018": 1.0, "smp2020": 0.5, "chnsenticorp": 0.2, "waimai": 0.2, "notices": 1.0,
+NEGATIVE_WEIGHTS = {"weibo2018": 1.0, "smp2020": 0.5, "chnsenticorp": 0.1, "waimai": 0.1, "notices": 1.0,
+                    "services": 0.25, "corrections": 3.0}
+POSITIVE_WEIGHTS = {"smp2020": 1.0, "chnsenticorp": 0.2, "waimai": 0.2, "notices": 1.0, "services": 0.5,
                     "corrections": 3.0}
-POSITIVE_WEIGHTS = {"smp2020": 1.0, "chnsenticorp": 0.2, "waimai": 0.2, "notices": 1.0, "corrections": 3.0}
-NB_SOURCES = ("weibo2018", "smp2020", "notices", "corrections")  # the domain the ratios come from
+NB_SOURCES = ("weibo2018", "notices", "services", "corrections")  # the domain the ratios come from
 
 
 @dataclass
@@ -43,6 +44,7 @@ class TrainOptions:
     c_negative: float = 0.5
     c_positive: float = 1.0
     notices: int = 2000
+    services: int = 1500
 
 
 def load_corrections(store: Any) -> list[Example]:
@@ -114,6 +116,7 @@ def train(options: TrainOptions, store: Any = None, echo: Callable[[str], None] 
     for name, rows in found.items():
         train_sets[name], dev_sets[name] = corpora.split(rows)
     train_sets["notices"] = [Example(t, "neutral", "notices") for t in notices.generate(options.notices, options.seed)]
+    train_sets["services"] = [Example(t, lab, "services") for t, lab in notices.complaints(options.services, options.seed)]
     fixes = load_corrections(store) if store is not None else []
     if fixes:
         train_sets["corrections"] = fixes
@@ -205,7 +208,8 @@ def write_card(model: LinearModel, path: Path) -> Path:
         "weibo2018: Sina Weibo posts 2018, hand-labelled (dengxiuqi/WeiboSentiment, research corpus). smp2020:",
         "SMP2020-EWECT COVID-19 Weibo posts (happy -> positive, neural -> neutral, angry/sad/fear -> negative,",
         "surprise dropped). chnsenticorp (hotel reviews) and waimai_10k (food-delivery reviews) at low weight.",
-        "notices: neutral official sentences generated from the project's own templates (yuqing/analysis/notices.py).",
+        "notices / services: neutral official sentences, and residents' complaints and thanks about public services,",
+        "generated from the project's own templates (yuqing/analysis/notices.py).",
         "corrections: analysts' corrected labels from the store, when trained with `--store`.",
         "No text is shipped: only hashed feature weights.",
         "",
