@@ -134,16 +134,18 @@ FORUM_INCIDENT: list[str] = [
 ]
 
 WENZHENG_INCIDENT: list[str] = [
-    "溪口镇大面积停水，请求尽快恢复供水|领导您好，青溪县溪口镇从前天晚上开始大面积停水，到现在还没有恢复，群众生活受到严重影响，请求尽快恢复供水。",
-    "投诉县供排水公司停水不通知|青溪县供排水公司这次停水事先没有任何通知，停水后也不公布恢复时间，热线打不通，强烈投诉！",
-    "城东片区停水两天，热线无人接听|青溪县城东片区停水已经两天，供水热线一直无人接听，群众不知道找谁，请领导督促解决。",
-    "恢复供水后水质浑浊发黄，要求检测水质|溪口镇部分小区来水后水质浑浊发黄，有异味，群众不敢饮用，要求有关部门检测水质并公布结果。",
-    "停水导致养殖场牲畜缺水，请求应急送水|我在青溪县溪口镇养了{n}头猪，停水两天牲畜没水喝，已经有猪生病了，请求紧急安排送水。",
-    "反映停水期间桶装水价格上涨|溪口镇停水期间，部分商店桶装水价格从十二元涨到{price}元，请市场监管部门查处哄抬物价行为。",
-    "请求给溪口镇敬老院送水|溪口镇敬老院住着{n}位老人，停水后生活用水非常困难，请求政府优先安排送水车。",
-    "停水影响学校正常上课|青溪县城东小学停水，学生饮水和如厕都成问题，家长非常担心，请尽快解决学校用水。",
-    "要求公开停水原因和恢复时间|溪口镇和城东停水这么多天，一直没有正式说明，请有关部门公开停水原因和预计恢复时间，不要让群众干等。",
-    "停水造成店铺无法营业，要求给个说法|青溪县城东片区停水造成我们沿街店铺无法营业，损失严重，请有关部门给个说法。",
+    "溪口镇大面积停水两天，群众苦不堪言|领导您好，青溪县溪口镇从前天晚上开始大面积停水，到现在还没有恢复，做饭洗漱都成了难题，群众苦不堪言，意见非常大，请求尽快恢复供水。",
+    "强烈投诉县供排水公司停水不通知|青溪县供排水公司这次停水事先没有任何通知，停水后也不公布恢复时间，热线根本打不通，这种不负责任的做法让人非常气愤，强烈投诉！",
+    "城东片区停水两天，热线无人接听，求助无门|青溪县城东片区停水已经两天，供水热线一直无人接听，去营业厅也没人管，群众求助无门，非常不满。",
+    "来水浑浊发黄有异味，根本不敢喝|溪口镇部分小区来水后水质浑浊发黄，还有一股怪味，根本不敢喝，孩子喝了拉肚子，要求有关部门检测水质并公布结果。",
+    "停水两天，养殖场的猪已经病倒了|我在青溪县溪口镇养了{n}头猪，停水两天牲畜没水喝，已经有猪病倒了，损失惨重，打了几次电话都没人管，请求紧急送水。",
+    "停水期间桶装水涨价，哄抬物价没人管|溪口镇停水期间，部分商店桶装水从十二元涨到{price}元，趁机哄抬物价，老百姓被坑苦了，请市场监管部门严查。",
+    "敬老院停水两天，老人生活困难|溪口镇敬老院住着{n}位老人，停水两天了，老人洗不了澡、上不了厕所，生活非常困难，到现在也没有送水车来，太让人心寒了。",
+    "学校停水，孩子喝水上厕所都成问题|青溪县城东小学停水，学生没水喝、厕所没法冲，味道很难闻，家长非常担心孩子生病，学校和供水公司互相推诿，没人解决。",
+    "停水这么多天，连个说法都没有|溪口镇和城东停水这么多天，一直没有任何正式说明，群众只能干等，网上谣言满天飞，有关部门的工作太不到位了，非常失望。",
+    "停水造成店铺停业，损失谁来承担|青溪县城东片区停水造成我们沿街店铺无法营业，每天损失上千元，房租照交，找谁都推来推去，要求有关部门给个说法。",
+    "停水期间送水车迟迟不来|青溪县城东说好安排送水车，居民排了两个多小时的队，送水车迟迟不来，老人小孩在路边干等，组织太混乱了，强烈不满。",
+    "又停水，管网改造到底改了什么|溪口镇今年已经第三次停水了，每次都说管网老化，花了那么多钱改造还是老样子，群众对此非常不满，请求彻查。",
 ]
 
 NEWS_INCIDENT: list[tuple[str, str]] = [
@@ -213,14 +215,17 @@ class Story:
 
 
 def history(story: Story, start: float, days: int = 7) -> list[SamplePost]:
-    """`days` normal days and today until 20 minutes before `start`, all shown from `start`."""
+    """`days` normal days and today until 65 minutes before `start`, all shown from `start`.
+
+    The last hour before the demo is left to its live posts, so the detector's 1-hour window holds
+    only what the demo shows happening."""
     now = datetime.fromtimestamp(start, TZ).replace(microsecond=0)
     today = now.date()
     posts: list[SamplePost] = []
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
         posts += story.day(day, None, datetime(day.year, day.month, day.day, 23, 59, tzinfo=TZ), start)
-    posts += story.day(today, None, now - timedelta(minutes=20), start)
+    posts += story.day(today, None, now - timedelta(minutes=65), start)
     return posts
 
 
@@ -230,8 +235,8 @@ def timeline(start: float, duration: float, *, history_days: int = 7, seed: int 
     story = Story(seed)
     posts = history(story, start, history_days)
     # live: a few ordinary posts while the demo runs, then the incident
-    live = [(FORUM_NORMAL[9], "forum"), (NEWS_NORMAL[10], "news"), (WENZHENG_NORMAL[3], "wenzheng"),
-            (FORUM_NORMAL[12], "forum")]
+    live = [(FORUM_NORMAL[9], "forum"), (NEWS_NORMAL[10], "news"), (NEWS_NORMAL[4], "news"),
+            (FORUM_NORMAL[11], "forum")]
     for i, ((title, text, negative), channel) in enumerate(live):
         at = start + duration * (0.05 + 0.07 * i)
         post = story.make(channel, title, text, datetime.fromtimestamp(at, TZ).replace(microsecond=0), at, negative=negative)
@@ -246,7 +251,7 @@ def timeline(start: float, duration: float, *, history_days: int = 7, seed: int 
     return posts
 
 
-def incident(story: Story, at: float, *, forum: int = 14, wenzheng: int = 10) -> list[SamplePost]:
+def incident(story: Story, at: float, *, forum: int = 12, wenzheng: int = 12) -> list[SamplePost]:
     """The 停水 incident: `forum` + `wenzheng` complaints and the official notices, all shown at `at`.
 
     A burst, as when a whole district loses its water at once. Showing it at one instant (rather than
