@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 META_KEY = "daemon"
 STATUS_EVERY = 15.0  # seconds between heartbeats written to store meta
+CRAWL_FINISH_GRACE = 3.0  # seconds running crawls get to finish by themselves at shutdown
 CHILD_GRACE = 5.0  # seconds a crawl child gets between SIGTERM and SIGKILL at shutdown
 PIPELINE_GRACE = 60.0  # seconds the running pipeline task gets to finish at shutdown
 
@@ -152,7 +153,14 @@ class Daemon:
         self._old_handlers.clear()
 
     def _shutdown(self) -> None:
-        # crawls: stop their children, then wait for their threads to record the outcome
+        # crawls: a few seconds to finish on their own (most do: a run cut short is recorded as a
+        # failed one), then their children are stopped and their threads record the outcome
+        finish_by = time.monotonic() + CRAWL_FINISH_GRACE
+        while time.monotonic() < finish_by:
+            with self._crawls_lock:
+                if not self._crawls:
+                    break
+            time.sleep(0.1)
         deadline = time.monotonic() + CHILD_GRACE + 10
         while True:
             children = descendants()
