@@ -372,8 +372,8 @@ class Daemon:
         }
 
     def write_status(self, running: bool = True) -> None:
-        if self._meta_store is None:
-            return
+        if self._meta_store is None or (running and self.stopping.is_set()):
+            return  # once stopping, only the final "stopped" report may be written
         try:
             data = json.dumps(self.status(running), ensure_ascii=False)
             with self._meta_lock:
