@@ -126,3 +126,27 @@ def test_real_feeds(name, count):
     assert all(p.title and p.url.startswith("http") and p.published_at for p in posts)
     for p in posts:
         assert "<iframe" not in p.text and "<p>" not in p.text and "<![CDATA[" not in p.text
+
+
+@pytest.mark.parametrize("name", ["rss20_cdata.xml", "rss091.xml", "rss_gbk_undeclared.xml", "rss_big5_undeclared.xml",
+                                  "rss_bom.xml"])
+def test_fast_rss_reader_agrees_with_feedparser(name, monkeypatch):
+    from yuqing.crawlers.spiders import feed
+
+    assert feed._rss2_entries(feed._drop_xml_decl(feed.decode_body(page(name))[0]).encode()) is not None
+    fast = parse_feed_bytes(page(name), URL, "s", now=NOW)
+    monkeypatch.setattr(feed, "_rss2_entries", lambda data: None)
+    slow = parse_feed_bytes(page(name), URL, "s", now=NOW)
+    assert [p.to_dict() | {"fetched_at": None} for p in fast] == [p.to_dict() | {"fetched_at": None} for p in slow]
+
+
+def test_real_feeds_fast_reader_agrees_with_feedparser(monkeypatch):
+    from yuqing.crawlers.spiders import feed
+
+    for name in ("oschina_news_rss.xml", "dapenti_rss_iframes.xml"):
+        body = shared_file(f"pages/{name}").read_bytes()
+        fast = parse_feed_bytes(body, URL, "s", now=NOW)
+        with monkeypatch.context() as m:
+            m.setattr(feed, "_rss2_entries", lambda data: None)
+            slow = parse_feed_bytes(body, URL, "s", now=NOW)
+        assert [(p.url, p.title, p.text, p.published_at) for p in fast] == [(p.url, p.title, p.text, p.published_at) for p in slow]

@@ -6,8 +6,8 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from tests.crawlers.conftest import make_spider
-from yuqing.crawlers.pipelines import (CleanPipeline, DedupePipeline, Deduper, LocalityMatcher, LocalityPipeline,
-                                       PostCleaner, StorePipeline)
+from yuqing.crawlers.pipelines import (ITEM_PIPELINES, CleanPipeline, DedupePipeline, Deduper, LocalityMatcher,
+                                       LocalityPipeline, PostCleaner, PostPipeline, StorePipeline)
 from yuqing.models import Post
 from yuqing.settings import Locality
 
@@ -58,8 +58,16 @@ def test_deduper_by_canonical_url_then_content():
     assert d.is_new(post("芦山", "b", "http://y.cn/9"))
 
 
-def run_pipelines(spider, posts):
-    pipes = [CleanPipeline(), LocalityPipeline(), DedupePipeline(), StorePipeline()]
+def separate():
+    return [CleanPipeline(), LocalityPipeline(), DedupePipeline(), StorePipeline()]
+
+
+def combined():
+    return [PostPipeline()]
+
+
+def run_pipelines(spider, posts, make=combined):
+    pipes = make()
     for p in pipes:
         if hasattr(p, "open_spider"):
             p.open_spider(spider)
@@ -75,12 +83,18 @@ def run_pipelines(spider, posts):
     return kept
 
 
-def test_pipelines_count_and_store_once(settings, store):
+def test_crawls_use_the_combined_pipeline():
+    assert ITEM_PIPELINES == {"yuqing.crawlers.pipelines.PostPipeline": 100}
+
+
+@pytest.mark.parametrize("make", [separate, combined])
+def test_pipelines_count_and_store_once(settings, store, make):
     spider = make_spider({"type": "feed", "url": "http://x.cn/feed"})
     spider.app_settings = settings
     batch = [post("芦山县停水", "明天停水", "http://x.cn/1"), post("庐山风景", "好看", "http://x.cn/2"),
-             post("芦山县停水", "明天停水", "http://x.cn/1?utm_source=a"), post("龙门乡", "樱桃", "http://x.cn/3")]
-    kept = run_pipelines(spider, batch)
+             post("芦山县停水", "明天停水", "http://x.cn/1?utm_source=a"), post("龙门乡", "樱桃", "http://x.cn/3"),
+             post("<p></p>", "", "http://x.cn/4")]
+    kept = run_pipelines(spider, batch, make)
     assert [p.url for p in kept] == ["http://x.cn/1", "http://x.cn/3"]
     s = spider.crawl_stats
     assert (s.matched, s.new, s.duplicates) == (3, 2, 1)
@@ -88,7 +102,7 @@ def test_pipelines_count_and_store_once(settings, store):
     # the same posts again: nothing new, every one a duplicate
     spider2 = make_spider({"type": "feed", "url": "http://x.cn/feed"})
     spider2.app_settings = settings
-    run_pipelines(spider2, [post("芦山县停水", "明天停水", "http://x.cn/1"), post("龙门乡", "樱桃", "http://x.cn/3")])
+    run_pipelines(spider2, [post("芦山县停水", "明天停水", "http://x.cn/1"), post("龙门乡", "樱桃", "http://x.cn/3")], make)
     assert (spider2.crawl_stats.new, spider2.crawl_stats.duplicates) == (0, 2)
     assert store.count_posts() == 2
 

@@ -179,15 +179,21 @@ def test_faults_are_recorded_in_words_and_leave_other_sources_alone(tmp_path):
     assert len(huge) > 20 * 1024**2
     site.routes["/huge.xml"] = Response(huge, content_type="application/rss+xml")
     site.routes["/list.html"] = Response('<html><body><div class="changed"><p>芦山新闻</p></div></body></html>')
+    site.routes["/moved.xml"] = Response("", status=301, headers={"Location": "/new-home.xml"})
+    site.routes["/new-home.xml"] = Response(feed(("飞仙关搬家了", "/moved/1", "新地址")), content_type="application/rss+xml")
+    private = LocalSite().start()  # another site, whose robots.txt shuts us out
+    private.routes["/robots.txt"] = Response("User-agent: *\nDisallow: /\n", content_type="text/plain")
+    private.routes["/feed.xml"] = Response(good, content_type="application/rss+xml")
     sources = {
         "good": ("feed", "/good.xml"), "missing": ("feed", "/missing.xml"), "broken": ("feed", "/broken.xml"),
         "slow": ("feed", "/slow.xml"), "loop": ("feed", "/loop"), "maintenance": ("feed", "/maintenance.xml"),
         "api": ("json", "/api.json"), "huge": ("feed", "/huge.xml"), "layout": ("html", "/list.html"),
+        "moved": ("feed", "/moved.xml"), "robots": ("feed", private.url + "/feed.xml"),
     }
     extra = {"json": 'list_path = "data.items"\nfields = { title = "title" }\n',
              "html": 'item = "ul.news li"\nfields = { title = "a::text", url = "a::attr(href)" }\n'}
-    text = "".join(f'\n[[sources]]\nname = "{n}"\ntype = "{t}"\nurl = "{site.url}{p}"\n{extra.get(t, "")}'
-                   for n, (t, p) in sources.items())
+    text = "".join(f'\n[[sources]]\nname = "{n}"\ntype = "{t}"\nurl = "{p if p.startswith("http") else site.url + p}"\n'
+                   f'{extra.get(t, "")}' for n, (t, p) in sources.items())
     try:
         config = write(tmp_path, text, request_timeout="1s")
         started = time.monotonic()
@@ -195,6 +201,7 @@ def test_faults_are_recorded_in_words_and_leave_other_sources_alone(tmp_path):
         took = time.monotonic() - started
     finally:
         site.stop()
+        private.stop()
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
     url = site.url
@@ -208,6 +215,7 @@ def test_faults_are_recorded_in_words_and_leave_other_sources_alone(tmp_path):
         "huge": f"response too large from {url}/huge.xml (over 10 MB); nothing stored",
         "layout": f"no posts found on {url}/list.html: the item selector 'ul.news li' matched nothing "
                   "(has the page layout changed?)",
+        "robots": f"forbidden by robots.txt: {private.url}/feed.xml",
     }
     for name, words in expected.items():
         assert f"{name}: {words}" in out, out
@@ -215,11 +223,14 @@ def test_faults_are_recorded_in_words_and_leave_other_sources_alone(tmp_path):
     for name, words in expected.items():
         assert health[name]["last_error"] == words and health[name]["failures"] == 1
     assert health["good"]["last_error"] is None and health["good"]["posts"] == 1
-    posts = rows(config, "SELECT source, title FROM posts")
-    assert posts == [{"source": "good", "title": "芦山县停水通知"}]  # nothing broken from the failures
+    posts = rows(config, "SELECT source, title, url FROM posts ORDER BY id")
+    # nothing broken from the failures; a plain redirect is followed
+    assert sorted((p["source"], p["title"]) for p in posts) == [("good", "芦山县停水通知"), ("moved", "飞仙关搬家了")]
+    assert health["moved"]["last_error"] is None
     good_line = next(line for line in out.splitlines() if line.startswith("good "))
     assert good_line.split()[1:] == ["2", "1", "1", "0", "0", "ok"]
     assert took < 60
+    assert not any(path == "/feed.xml" for _, path in private.requests)  # robots.txt was obeyed
 
 
 # -- presets against a local stand-in of each site ----------------------------------------------
@@ -337,3 +348,38 @@ fields = {{ title = "title", url = "link" }}
     run = rows(config, "SELECT * FROM crawl_runs WHERE source = 'hang'")[0]
     assert run["error"] == "timed out after 3s" and run["finished_at"] and run["new"] == 3
     assert rows(config, "SELECT last_error FROM sources WHERE name = 'hang'")[0]["last_error"] == "timed out after 3s"
+
+
+# -- the command line ----------------------------------------------------------------------------
+def test_crawl_unknown_source_exits_2_and_names_the_known_ones(tmp_path):
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    config = write(tmp_path, '\n[[sources]]\nname = "a"\ntype = "feed"\nurl = "http://127.0.0.1:9/f.xml"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "a", "nope"])
+    assert result.exit_code == 2
+    assert "unknown source 'nope' (known: a)" in result.output
+    assert not (tmp_path / "yuqing.db").exists() or rows(config, "SELECT count(*) AS n FROM crawl_runs")[0]["n"] == 0
+
+
+def test_crawl_with_nothing_enabled_says_so(tmp_path):
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    config = write(tmp_path, '\n[[sources]]\nname = "a"\ntype = "feed"\nurl = "http://127.0.0.1:9/f.xml"\nenabled = false\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl"])
+    assert result.exit_code == 0 and "no enabled sources" in result.output
+
+
+def test_render_stats_table():
+    from yuqing.crawlers.commands import render_stats
+    from yuqing.models import CrawlStats
+
+    text = render_stats([CrawlStats("feed-a", 10, 4, 3, 1, 0), CrawlStats("b", errors=1, error="HTTP 404 from http://x/")])
+    lines = text.splitlines()
+    assert lines[0].split() == ["source", "fetched", "matched", "new", "duplicates", "errors", "status"]
+    assert lines[2].split() == ["feed-a", "10", "4", "3", "1", "0", "ok"]
+    assert lines[3].split() == ["b", "0", "0", "0", "0", "1", "FAILED"]
+    assert lines[4] == "b: HTTP 404 from http://x/"

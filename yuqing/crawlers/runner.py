@@ -38,7 +38,7 @@ def run_source(settings: Settings, name: str, now: datetime | None = None) -> Cr
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from yuqing.crawlers.settings import scrapy_settings
+    from yuqing.crawlers.settings import quiet_scrapy_logging, scrapy_settings
     from yuqing.crawlers.spiders import spider_class
     from yuqing.store import Store
 
@@ -47,6 +47,7 @@ def run_source(settings: Settings, name: str, now: datetime | None = None) -> Cr
     store = Store(settings.db_path)
     try:
         process = CrawlerProcess(settings=scrapy_settings(settings, source))
+        quiet_scrapy_logging()
         crawler = process.create_crawler(spider_class(source.type))
 
         def item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:

