@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -95,8 +96,11 @@ def test_first_crawl_keeps_the_rhythm_across_restarts() -> None:
 def _meta(db: Path) -> dict:
     if not db.exists():
         return {}
-    with Store(db, readonly=True) as store:
-        return json.loads(store.get_meta("daemon", "{}") or "{}")
+    try:
+        with Store(db, readonly=True) as store:
+            return json.loads(store.get_meta("daemon", "{}") or "{}")
+    except sqlite3.OperationalError:  # the daemon is still creating the schema
+        return {}
 
 
 def test_in_process_run_writes_status_and_stops_cleanly(write_config) -> None:
