@@ -46,7 +46,7 @@ def main() -> int:
         return 2
 
     t0 = time.perf_counter()
-    from yuqing.analysis.analyzer import Analyzer
+    from yuqing.analysis.analyzer import HMM, Analyzer
     from yuqing.analysis.events import EventIndex
     from yuqing.analysis.features import normalize
 
@@ -71,7 +71,7 @@ def main() -> int:
 
     def ours_predict(text: str) -> float:
         norm = normalize(text[:20_000])
-        words = [w for w in ours.tokenizer.lcut(norm) if w.strip()]
+        words = [w for w in ours.tokenizer.lcut(norm, HMM=HMM) if w.strip()]
         return ours.sentiment.predict(norm, words, 0.5).negative_prob
 
     def snow_predict(text: str) -> float:
@@ -84,14 +84,20 @@ def main() -> int:
     total_ours = total_snow = 0.0
     count_ours = count_snow = 0
     for name, (texts, truth, neutral) in sets.items():
-        t = time.perf_counter()
-        p_ours = np.array([ours_predict(x) for x in texts])
-        dt_ours = time.perf_counter() - t
-        snow_texts = texts[: args.snownlp_max] if args.snownlp_max else texts
-        t = time.perf_counter()
-        p_snow = np.array([snow_predict(x) for x in snow_texts])
-        dt_snow = time.perf_counter() - t
-        k = len(snow_texts)
+        # alternating blocks of 100 posts, so both see the same load on a shared machine (post by post
+        # would have SnowNLP evict our tables from the CPU caches between every two posts)
+        k = min(len(texts), args.snownlp_max) if args.snownlp_max else len(texts)
+        out_o, out_s = [], []
+        dt_ours = dt_snow = 0.0
+        for start in range(0, len(texts), 100):
+            block = texts[start : start + 100]
+            t = time.perf_counter()
+            out_o.extend(ours_predict(x) for x in block)
+            t1 = time.perf_counter()
+            dt_ours += t1 - t
+            out_s.extend(snow_predict(x) for x in block[: max(0, k - start)])
+            dt_snow += time.perf_counter() - t1
+        p_ours, p_snow = np.array(out_o), np.array(out_s)
         so = binary_scores(truth, p_ours >= 0.5)
         ss = binary_scores(truth[:k], p_snow >= 0.5)
         neu_o = f"{(p_ours[neutral] >= 0.5).mean():.3f}" if neutral.any() else "-"
@@ -108,8 +114,19 @@ def main() -> int:
         count_ours += len(texts)
         count_snow += k
     rate_o, rate_s = count_ours / total_ours, count_snow / total_snow
-    print(f"sentiment throughput: ours {rate_o:.0f} posts/s, SnowNLP {rate_s:.0f} posts/s, ratio {rate_o / rate_s:.0f}x "
-          f"(goal >= 50x)")
+    print(f"sentiment throughput (normalise + jieba cut + model): ours {rate_o:.0f} posts/s, SnowNLP {rate_s:.0f} posts/s, "
+          f"ratio {rate_o / rate_s:.0f}x (goal >= 50x)")
+    # in the pipeline the cut is shared with keywords, topics and events: the model's own cost
+    all_texts = [x for ts, _, _ in sets.values() for x in ts]
+    prepared = []
+    for x in all_texts:
+        norm = normalize(x[:20_000])
+        prepared.append((norm, [w for w in ours.tokenizer.lcut(norm, HMM=HMM) if w.strip()]))
+    t = time.perf_counter()
+    for norm, words in prepared:
+        ours.sentiment.predict(norm, words, 0.5)
+    rate_m = len(prepared) / (time.perf_counter() - t)
+    print(f"sentiment model alone, given the shared cut: {rate_m:.0f} posts/s, {rate_m / rate_s:.0f}x SnowNLP")
 
     # full analysis, one core: every dev text through the whole pipeline and the event index
     texts = [x for name, (ts, _, _) in sets.items() for x in ts]
@@ -123,7 +140,7 @@ def main() -> int:
     dt = time.perf_counter() - t
     t = time.perf_counter()
     for text in texts:
-        ours.tokenizer.lcut(normalize(text))
+        ours.tokenizer.lcut(normalize(text), HMM=HMM)
     dt_cut = time.perf_counter() - t
     print(f"full analysis (cut, keywords, topics, sentiment, simhash, events): {len(texts) / dt:.0f} posts/s on one core "
           f"(goal >= 1000); jieba cut alone {len(texts) / dt_cut:.0f} posts/s; "

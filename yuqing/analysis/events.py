@@ -29,6 +29,7 @@ NEAR_DUPLICATE = 3  # bits
 POST_KEYWORDS = 10  # a post's words compared with an event
 EVENT_KEYWORDS = 15  # an event's top words it is compared on
 STORED_KEYWORDS = 12
+COMMON_WORD = 2000  # a word in more recent events than this is too common to find candidates by
 _BITS = np.arange(64, dtype=np.uint64)
 _MASK = (1 << 64) - 1
 
@@ -72,9 +73,16 @@ class EventState:
     words: dict[str, float] = field(default_factory=dict)
     id: int | None = None
     dirty: bool = True
+    _top: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def top(self, n: int = EVENT_KEYWORDS) -> list[str]:
         return [w for w, _ in sorted(self.words.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+    def top_set(self) -> frozenset[str]:
+        """The words a post is compared on, cached until the event changes."""
+        if self._top is None:
+            self._top = frozenset(self.top())
+        return self._top
 
 
 def title_of(title: str, text: str, limit: int = 60) -> str:
@@ -137,18 +145,24 @@ class EventIndex:
         """The best event for a post (or None) and its similarity."""
         post = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:POST_KEYWORDS]
         total = sum(v for _, v in post) or 1.0
-        candidates = self._near(h)
+        near = self._near(h)
+        # a candidate needs two shared words (or a near-duplicate SimHash): count before scoring
+        shared_count: dict[int, int] = {}
         for w, _ in post:
-            candidates |= self.by_word.get(w, set())
+            keys = self.by_word.get(w)
+            if keys and len(keys) <= COMMON_WORD:
+                for key in keys:
+                    shared_count[key] = shared_count.get(key, 0) + 1
+        candidates = near | {k for k, c in shared_count.items() if c >= 2}
         best, best_sim = None, 0.0
         for key in candidates:
             ev = self.events[key]
             if when < ev.first_seen - self.window or when > ev.last_seen + self.window:
                 continue
-            if h and ev.simhash and hamming(h, ev.simhash) <= NEAR_DUPLICATE:
+            if key in near and hamming(h, ev.simhash) <= NEAR_DUPLICATE:
                 sim = 1.0
             else:
-                top = set(ev.top())
+                top = ev.top_set()
                 shared = [v for w, v in post if w in top]
                 sim = sum(shared) / total if len(shared) >= 2 else 0.0
             if sim > best_sim or (sim == best_sim and best is not None and ev.last_seen > best.last_seen):
@@ -177,6 +191,7 @@ class EventIndex:
             ev.sources.append(source)
         for w, v in post_top:
             ev.words[w] = ev.words.get(w, 0.0) + v
+        ev._top = None
         ev.dirty = True
         return ev
 

@@ -72,8 +72,26 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip().lower()
 
 
+_bucket_cache: dict[str, int] = {}
+_CACHE_LIMIT = 1_000_000  # feature strings (~100 MB at most); cleared when full
+
+
 def _h(feature: str, buckets: int) -> int:
     return zlib.crc32(feature.encode("utf-8")) % buckets
+
+
+def buckets_of(feats: Iterable[str], buckets: int) -> set[int]:
+    """The distinct buckets of feature strings; most strings recur, so their CRCs are cached."""
+    cache = _bucket_cache
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    out: set[int] = set()
+    for feat in feats:
+        idx = cache.get(feat)
+        if idx is None:
+            idx = cache[feat] = zlib.crc32(feat.encode("utf-8"))
+        out.add(idx % buckets)
+    return out
 
 
 def feature_strings(text: str, words: Sequence[str]) -> list[str]:

@@ -99,8 +99,8 @@ class LinearModel:
         return path
 
     def indices(self, text: str, words: Sequence[str]) -> np.ndarray:
-        feats = set(features.feature_strings(text, words))
-        return np.fromiter((features._h(f, self.buckets) for f in feats), dtype=np.int64, count=len(feats))
+        found = features.buckets_of(features.feature_strings(text, words), self.buckets)
+        return np.fromiter(found, dtype=np.int64, count=len(found))
 
     def logits(self, text: str, words: Sequence[str]) -> tuple[float, float]:
         idx = self.indices(text, words)

@@ -63,14 +63,14 @@ def vectorize(texts: Sequence[str], buckets: int, progress: Callable[[int], None
     """Binary hashed features of texts, as a CSR matrix (the same features inference uses)."""
     import scipy.sparse as sp
 
-    from yuqing.analysis.analyzer import prepare_tokenizer
+    from yuqing.analysis.analyzer import HMM, prepare_tokenizer
 
     tok = prepare_tokenizer()
     indptr, indices = [0], []
     for i, text in enumerate(texts):
         norm = features.normalize(text[:20_000])
-        words = [w for w in tok.lcut(norm) if w.strip()]
-        idx = sorted({features._h(f, buckets) for f in features.feature_strings(norm, words)})
+        words = [w for w in tok.lcut(norm, HMM=HMM) if w.strip()]
+        idx = sorted(features.buckets_of(features.feature_strings(norm, words), buckets))
         indices.extend(idx)
         indptr.append(len(indices))
         if progress and i % 1000 == 999:
