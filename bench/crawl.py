@@ -152,8 +152,8 @@ def run_variant(variant: str, base: str, workdir: Path, feeds: int) -> dict[str,
     receivers = [  # kept referenced: Scrapy holds signal receivers weakly
         (lambda **kw: counts.__setitem__("pages", counts["pages"] + 1), signals.response_received),
         (lambda **kw: counts.__setitem__("items", counts["items"] + 1), signals.item_scraped),
-        (lambda **kw: clock.__setitem__("open", time.perf_counter()), signals.spider_opened),
-        (lambda **kw: clock.__setitem__("close", time.perf_counter()), signals.spider_closed),
+        (lambda **kw: clock.update(open=time.perf_counter(), cpu_open=time.process_time()), signals.spider_opened),
+        (lambda **kw: clock.update(close=time.perf_counter(), cpu_close=time.process_time()), signals.spider_closed),
     ]
     for receiver, signal in receivers:
         crawler.signals.connect(receiver, signal=signal)
@@ -166,7 +166,8 @@ def run_variant(variant: str, base: str, workdir: Path, feeds: int) -> dict[str,
     process.crawl(crawler, **kwargs)
     process.start()
     seconds = clock["close"] - clock["open"]
-    result = {"variant": variant, "pages": counts["pages"], "items": counts["items"], "seconds": seconds}
+    result = {"variant": variant, "pages": counts["pages"], "items": counts["items"], "seconds": seconds,
+              "cpu": clock["cpu_close"] - clock["cpu_open"]}
     if ours:
         result.update(fetched=stats.fetched, matched=stats.matched, new=stats.new, error=stats.error)
     return result
@@ -211,7 +212,7 @@ def main() -> None:
                     rate = r["pages"] / r["seconds"]
                     extra = f"  fetched {r['fetched']} matched {r['matched']} new {r['new']}" if "new" in r else ""
                     print(f"  round {round_ + 1} {variant:10} {r['pages']:6d} pages {r['items']:6d} items "
-                          f"{r['seconds']:6.2f}s {rate:8.1f} pages/s{extra}"
+                          f"{r['seconds']:6.2f}s {rate:8.1f} pages/s  cpu {1000 * r['cpu'] / r['pages']:5.1f} ms/page{extra}"
                           + (f"  ERROR {r['error']}" if r.get("error") else ""))
                     best = results.get(variant)
                     if best is None or rate > best["pages"] / best["seconds"]:

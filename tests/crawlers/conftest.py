@@ -11,6 +11,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 
 from yuqing import settings as settings_mod
 from yuqing.crawlers.spiders import spider_class
+from yuqing.crawlers.spiders.base import PostBatch
 from yuqing.models import Post
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
@@ -48,7 +49,9 @@ def respond(spider: Any, url: str, body: bytes | str, *, parser: str, status: in
 def run(spider: Any, response: TextResponse) -> tuple[list[Post], list[Request]]:
     """Feed a response through the spider's callback; (posts, follow-up requests)."""
     out = list(spider.on_response(response))
-    return [o for o in out if isinstance(o, Post)], [o for o in out if isinstance(o, Request)]
+    batches = [o for o in out if isinstance(o, PostBatch)]
+    assert len(batches) <= 1 and all(isinstance(o, (PostBatch, Request)) for o in out)  # one batch a page
+    return [p for b in batches for p in b.posts], [o for o in out if isinstance(o, Request)]
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from tests.crawlers.conftest import make_spider
-from yuqing.crawlers.pipelines import (ITEM_PIPELINES, CleanPipeline, DedupePipeline, Deduper, LocalityMatcher,
-                                       LocalityPipeline, PostCleaner, PostPipeline, StorePipeline)
+from yuqing.crawlers.pipelines import ITEM_PIPELINES, Deduper, LocalityMatcher, PostCleaner, PostPipeline
+from yuqing.crawlers.spiders.base import PostBatch
 from yuqing.models import Post
 from yuqing.settings import Locality
 
@@ -58,75 +58,77 @@ def test_deduper_by_canonical_url_then_content():
     assert d.is_new(post("芦山", "b", "http://y.cn/9"))
 
 
-def separate():
-    return [CleanPipeline(), LocalityPipeline(), DedupePipeline(), StorePipeline()]
-
-
-def combined():
-    return [PostPipeline()]
-
-
-def run_pipelines(spider, posts, make=combined):
-    pipes = make()
-    for p in pipes:
-        if hasattr(p, "open_spider"):
-            p.open_spider(spider)
+def run_pipeline(spider, pages):
+    """Each page's posts as one PostBatch through the pipeline; returns the posts stored."""
+    pipe = PostPipeline()
+    pipe.open_spider(spider)
     kept = []
-    for item in posts:
+    for posts in pages:
         try:
-            for p in pipes:
-                item = p.process_item(item, spider)
-            kept.append(item)
+            pipe.process_item(PostBatch(posts), spider)
         except DropItem:
             pass
-    pipes[-1].close_spider(spider)
-    return kept
+    pipe.close_spider(spider)
+    return pipe
 
 
-def test_crawls_use_the_combined_pipeline():
+def stored_urls(store):
+    return [r["url"] for r in store.query("SELECT url FROM posts ORDER BY id")]
+
+
+def test_crawls_use_the_one_pipeline():
     assert ITEM_PIPELINES == {"yuqing.crawlers.pipelines.PostPipeline": 100}
 
 
-@pytest.mark.parametrize("make", [separate, combined])
-def test_pipelines_count_and_store_once(settings, store, make):
+def test_pipeline_counts_and_stores_once(settings, store):
     spider = make_spider({"type": "feed", "url": "http://x.cn/feed"})
     spider.app_settings = settings
-    batch = [post("芦山县停水", "明天停水", "http://x.cn/1"), post("庐山风景", "好看", "http://x.cn/2"),
-             post("芦山县停水", "明天停水", "http://x.cn/1?utm_source=a"), post("龙门乡", "樱桃", "http://x.cn/3"),
+    page1 = [post("芦山县停水", "明天停水", "http://x.cn/1"), post("庐山风景", "好看", "http://x.cn/2"),
              post("<p></p>", "", "http://x.cn/4")]
-    kept = run_pipelines(spider, batch, make)
-    assert [p.url for p in kept] == ["http://x.cn/1", "http://x.cn/3"]
+    page2 = [post("芦山县停水", "明天停水", "http://x.cn/1?utm_source=a"), post("龙门乡", "樱桃", "http://x.cn/3")]
+    run_pipeline(spider, [page1, page2])
+    assert stored_urls(store) == ["http://x.cn/1", "http://x.cn/3"]
     s = spider.crawl_stats
     assert (s.matched, s.new, s.duplicates) == (3, 2, 1)
-    assert store.count_posts() == 2
     # the same posts again: nothing new, every one a duplicate
     spider2 = make_spider({"type": "feed", "url": "http://x.cn/feed"})
     spider2.app_settings = settings
-    run_pipelines(spider2, [post("芦山县停水", "明天停水", "http://x.cn/1"), post("龙门乡", "樱桃", "http://x.cn/3")], make)
+    run_pipeline(spider2, [[post("芦山县停水", "明天停水", "http://x.cn/1"), post("龙门乡", "樱桃", "http://x.cn/3")]])
     assert (spider2.crawl_stats.new, spider2.crawl_stats.duplicates) == (0, 2)
     assert store.count_posts() == 2
+
+
+def test_a_page_with_nothing_to_keep_is_dropped(settings, store):
+    spider = make_spider({"type": "feed", "url": "http://x.cn/feed"})
+    spider.app_settings = settings
+    pipe = PostPipeline()
+    pipe.open_spider(spider)
+    with pytest.raises(DropItem, match="nothing new about the locality in 2 post"):
+        pipe.process_item(PostBatch([post("庐山", "风景"), post("雅安", "天气", "http://x.cn/2")]), spider)
+    assert pipe.process_item(post("芦山县", "单独一条", "http://x.cn/3"), spider)  # a lone Post works too
+    pipe.close_spider(spider)
+    assert stored_urls(store) == ["http://x.cn/3"]
 
 
 def test_match_all_sources_keep_everything(settings, store):
     spider = make_spider({"type": "feed", "url": "http://x.cn/feed", "match_all": True})
     spider.app_settings = settings
-    kept = run_pipelines(spider, [post("县政府公告", "无地名", "http://x.cn/9")])
-    assert len(kept) == 1 and spider.crawl_stats.matched == 1
+    run_pipeline(spider, [[post("县政府公告", "无地名", "http://x.cn/9")]])
+    assert stored_urls(store) == ["http://x.cn/9"] and spider.crawl_stats.matched == 1
 
 
-def test_store_pipeline_writes_in_batches(settings, store, monkeypatch):
+def test_pipeline_writes_in_batches(settings, store, monkeypatch):
     import yuqing.crawlers.pipelines as pipelines
 
     monkeypatch.setattr(pipelines, "BATCH", 3)
     spider = make_spider({"type": "feed", "url": "http://x.cn/feed", "match_all": True})
     spider.app_settings = settings
-    sp = StorePipeline()
-    sp.open_spider(spider)
+    pipe = PostPipeline()
+    pipe.open_spider(spider)
     for i in range(4):
-        p = PostCleaner().clean(post(f"第{i}条", "正文", f"http://x.cn/{i}"))
-        sp.process_item(p, spider)
+        pipe.process_item(PostBatch([post(f"第{i}条", "正文", f"http://x.cn/{i}")]), spider)
         if i == 2:
             assert store.count_posts() == 3  # the first batch is committed before the run ends
     assert store.count_posts() == 3
-    sp.close_spider(spider)
+    pipe.close_spider(spider)
     assert store.count_posts() == 4 and spider.crawl_stats.new == 4

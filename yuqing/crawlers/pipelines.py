@@ -1,8 +1,9 @@
-"""The item pipelines, in order: clean -> locality match -> dedupe -> store.
+"""The item pipeline, in order: clean -> locality match -> dedupe -> store.
 
-Each step is a plain object usable without Scrapy (`PostCleaner`, `LocalityMatcher`, `Deduper`) with
-a thin Scrapy pipeline around it. Counts go into the spider's CrawlStats: `matched` (kept by the
-locality match), `duplicates` (seen in this run, or stored before), `new` (inserted).
+Each step is a plain object usable without Scrapy (`PostCleaner`, `LocalityMatcher`, `Deduper`,
+then `Store.add_posts`); `PostPipeline` runs them for every post in one Scrapy pipeline. Counts go
+into the spider's CrawlStats: `matched` (kept by the locality match), `duplicates` (seen in this
+run, or stored before), `new` (inserted).
 """
 
 from __future__ import annotations
@@ -92,68 +93,29 @@ class Deduper:
         return True
 
 
-# -- the Scrapy pipelines ----------------------------------------------------------------------
-class _Pipeline:
+# -- the Scrapy pipeline ------------------------------------------------------------------------
+class PostPipeline:
+    """clean -> locality match -> dedupe -> store, for each post of each page (a PostBatch, or a
+    single Post), in one Scrapy pipeline. Posts are written in batches, one transaction each, by
+    size and by time, so a run stopped at its timeout keeps what it had already parsed; the store
+    drops posts it has already (by canonical URL, then by identical content)."""
+
     def __init__(self, crawler: Any = None) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "_Pipeline":
+    def from_crawler(cls, crawler: Any) -> "PostPipeline":
         return cls(crawler)
-
-    def _spider(self, spider: Any) -> Any:
-        return spider if spider is not None else self.crawler.spider
-
-    def _stats(self, spider: Any) -> CrawlStats:
-        return self._spider(spider).crawl_stats
-
-
-class CleanPipeline(_Pipeline):
-    cleaner = PostCleaner()
-
-    def process_item(self, item: Post, spider: Any = None) -> Post:
-        if self.cleaner.clean(item) is None:
-            raise DropItem(f"empty post {item.url}")
-        return item
-
-
-class LocalityPipeline(_Pipeline):
-    matcher: LocalityMatcher | None = None
-
-    def open_spider(self, spider: Any = None) -> None:
-        self.matcher = LocalityMatcher(self._spider(spider).app_settings.locality)
-
-    def process_item(self, item: Post, spider: Any = None) -> Post:
-        spider = self._spider(spider)
-        if self.matcher is None:
-            self.matcher = LocalityMatcher(spider.app_settings.locality)
-        if not spider.source.match_all and not self.matcher.matches_post(item):
-            raise DropItem(f"does not mention the locality: {item.url}")
-        spider.crawl_stats.matched += 1
-        return item
-
-
-class DedupePipeline(_Pipeline):
-    def open_spider(self, spider: Any = None) -> None:
-        self.deduper = Deduper()
-
-    def process_item(self, item: Post, spider: Any = None) -> Post:
-        if not hasattr(self, "deduper"):
-            self.deduper = Deduper()
-        if not self.deduper.is_new(item):
-            self._stats(spider).duplicates += 1
-            raise DropItem(f"duplicate in this run: {item.url}")
-        return item
-
-
-class StorePipeline(_Pipeline):
-    """Writes posts in batches (one transaction each); the store drops those it has already."""
 
     def open_spider(self, spider: Any = None) -> None:
         from yuqing.store import Store
 
-        spider = self._spider(spider)
-        self.stats = spider.crawl_stats
+        spider = spider if spider is not None else self.crawler.spider
+        self.spider = spider
+        self.stats: CrawlStats = spider.crawl_stats
+        self.cleaner = PostCleaner()
+        self.matcher = LocalityMatcher(spider.app_settings.locality)
+        self.deduper = Deduper()
         self.store = getattr(spider, "store", None) or Store(spider.app_settings.db_path)
         self.owns_store = getattr(spider, "store", None) is None
         self.buffer: list[Post] = []
@@ -162,9 +124,30 @@ class StorePipeline(_Pipeline):
         if "twisted.internet.reactor" in sys.modules:  # under Scrapy (not in plain unit use)
             from twisted.internet import task
 
-            # a source stopped at its timeout while a request hangs keeps what it had already parsed
             self.timer = task.LoopingCall(self.flush)
             self.timer.start(BATCH_SECONDS, now=False)
+
+    def keep(self, post: Post) -> bool:
+        """The first three steps; True when the post goes on to the store."""
+        if self.cleaner.clean(post) is None:
+            return False
+        if not self.spider.source.match_all and not self.matcher.matches_post(post):
+            return False
+        self.stats.matched += 1
+        if not self.deduper.is_new(post):
+            self.stats.duplicates += 1
+            return False
+        return True
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        posts = item.posts if hasattr(item, "posts") else [item]
+        kept = [p for p in posts if isinstance(p, Post) and self.keep(p)]
+        if not kept:
+            raise DropItem(f"nothing new about the locality in {len(posts)} post(s)")
+        self.buffer.extend(kept)
+        if len(self.buffer) >= BATCH or time.monotonic() - self.last_flush > BATCH_SECONDS:
+            self.flush()
+        return item
 
     def flush(self) -> None:
         if not self.buffer:
@@ -175,12 +158,6 @@ class StorePipeline(_Pipeline):
         self.buffer = []
         self.last_flush = time.monotonic()
 
-    def process_item(self, item: Post, spider: Any = None) -> Post:
-        self.buffer.append(item)
-        if len(self.buffer) >= BATCH or time.monotonic() - self.last_flush > BATCH_SECONDS:
-            self.flush()
-        return item
-
     def close_spider(self, spider: Any = None) -> None:
         if self.timer is not None and self.timer.running:
             self.timer.stop()
@@ -189,33 +166,6 @@ class StorePipeline(_Pipeline):
         finally:
             if self.owns_store:
                 self.store.close()
-
-
-class PostPipeline(StorePipeline):
-    """The four steps in one Scrapy pipeline: clean -> locality match -> dedupe -> store.
-
-    Same steps, same order, same counts as the four pipelines above, but one hop through Scrapy's
-    item machinery instead of four (a feed page yields dozens of posts: this is most of the
-    pipelines' overhead, see bench/crawl.py)."""
-
-    def open_spider(self, spider: Any = None) -> None:
-        super().open_spider(spider)
-        spider = self._spider(spider)
-        self.spider = spider
-        self.cleaner = PostCleaner()
-        self.matcher = LocalityMatcher(spider.app_settings.locality)
-        self.deduper = Deduper()
-
-    def process_item(self, item: Post, spider: Any = None) -> Post:
-        if self.cleaner.clean(item) is None:
-            raise DropItem(f"empty post {item.url}")
-        if not self.spider.source.match_all and not self.matcher.matches_post(item):
-            raise DropItem(f"does not mention the locality: {item.url}")
-        self.stats.matched += 1
-        if not self.deduper.is_new(item):
-            self.stats.duplicates += 1
-            raise DropItem(f"duplicate in this run: {item.url}")
-        return super().process_item(item, spider)
 
 
 ITEM_PIPELINES = {"yuqing.crawlers.pipelines.PostPipeline": 100}

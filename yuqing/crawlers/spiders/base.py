@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 from typing import Any
@@ -43,6 +44,14 @@ def parse_cookies(header: str) -> dict[str, str]:
         return {k: m.value for k, m in jar.items()}
     pairs = (p.split("=", 1) for p in header.split(";") if "=" in p)
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+@dataclass
+class PostBatch:
+    """The posts of one page, passed through the item pipeline together: one trip through Scrapy's
+    item machinery per page instead of one per post (a feed page holds dozens; bench/crawl.py)."""
+
+    posts: list[Post] = field(default_factory=list)
 
 
 def host_of(url: str) -> str:
@@ -132,25 +141,31 @@ class BaseSpider(scrapy.Spider):
             raise SourceError(f"HTTP {response.status} from {response.url} without a usable redirect")
 
     def on_response(self, response: Response) -> Iterator[Any]:
+        """Requests go out as the parser yields them; the page's posts leave together, as one
+        PostBatch, at the end (also when parsing failed half-way: what was read is kept)."""
         fatal = response.meta.get("fatal", True)
+        posts: list[Post] = []
         try:
             self.check_response(response)
             parser = getattr(self, response.meta["parser"])
             for out in parser(response):
                 if isinstance(out, Post):
-                    self.crawl_stats.fetched += 1
-                yield out
+                    posts.append(out)
+                else:
+                    yield out
         except BlockedError as exc:
             self.record_error(str(exc), fatal=True)
             self.blocked = True
+            yield from self.batch(posts)
             raise CloseSpider("blocked") from None
         except SourceError as exc:
             self.record_error(str(exc), fatal=fatal)
-            yield from self._fallback(response.meta)
+            posts.extend(self._fallback(response.meta))
         except Exception as exc:  # a page we could not read must not stop the other pages
             logger.exception("%s: parsing %s failed", self.source.name, response.url)
             self.record_error(f"could not parse {response.url}: {type(exc).__name__}: {exc}", fatal=fatal)
-            yield from self._fallback(response.meta)
+            posts.extend(self._fallback(response.meta))
+        yield from self.batch(posts)
 
     def on_error(self, failure: Any) -> Iterator[Any]:
         request = getattr(failure, "request", None)
@@ -158,13 +173,18 @@ class BaseSpider(scrapy.Spider):
         fatal = request.meta.get("fatal", True) if request is not None else True
         self.record_error(self.describe_failure(failure.value, url), fatal=fatal)
         if request is not None:
-            yield from self._fallback(request.meta)
+            yield from self.batch(list(self._fallback(request.meta)))
 
-    def _fallback(self, meta: dict[str, Any]) -> Iterator[Post]:
+    def batch(self, posts: list[Post]) -> Iterator[PostBatch]:
+        if posts:
+            self.crawl_stats.fetched += len(posts)
+            yield PostBatch(posts)
+
+    @staticmethod
+    def _fallback(meta: dict[str, Any]) -> Iterator[Post]:
         """A detail page failed: keep what the list page said about the post (nothing lost)."""
         post = meta.get("post")
         if isinstance(post, Post):
-            self.crawl_stats.fetched += 1
             yield post
 
     def describe_failure(self, exc: BaseException, url: str) -> str:
