@@ -117,3 +117,16 @@ def test_real_article_page_body_extraction():
     assert len(posts) == 1 and posts[0].title
     assert len(text) > 1000 and "<div" not in text and "function(" not in text
     assert isinstance(posts[0], Post)
+
+
+def test_transport_failures_in_words():
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError, IgnoreRequest
+
+    spider = make_spider(CSS)
+    url = "http://news.example.cn/a"
+    assert spider.describe_failure(DownloadConnectionRefusedError("refused"), url) == "connection refused by news.example.cn"
+    assert spider.describe_failure(CannotResolveHostError("no"), url) == "cannot resolve host news.example.cn"
+    assert spider.describe_failure(IgnoreRequest("Forbidden by robots.txt"), url) == f"forbidden by robots.txt: {url}"
+    assert spider.describe_failure(IgnoreRequest("max redirections reached"), url).startswith("redirect loop: gave up after")
+    assert spider.describe_failure(DownloadTimeoutError("took longer than 5.0 seconds"), url).startswith("timed out after")
+    assert spider.describe_failure(ValueError("odd"), url) == f"ValueError fetching {url}: odd"

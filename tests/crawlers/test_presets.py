@@ -11,7 +11,7 @@ from scrapy.exceptions import CloseSpider
 
 from tests.conftest import shared_file
 from tests.crawlers.conftest import make_spider, page, respond, run
-from yuqing.crawlers.spiders import liuyan, tieba, weibo
+from yuqing.crawlers.spiders import liuyan, weibo
 
 JSON = "application/json; charset=utf-8"
 

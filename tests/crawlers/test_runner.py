@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import LocalSite, Response
 from tests.crawlers.conftest import page
@@ -383,3 +382,14 @@ def test_render_stats_table():
     assert lines[2].split() == ["feed-a", "10", "4", "3", "1", "0", "ok"]
     assert lines[3].split() == ["b", "0", "0", "0", "0", "1", "FAILED"]
     assert lines[4] == "b: HTTP 404 from http://x/"
+
+
+def test_a_crashing_child_is_recorded_in_words(tmp_path):
+    config = write(tmp_path, '\n[[sources]]\nname = "a"\ntype = "feed"\nurl = "http://127.0.0.1:9/f.xml"\n')
+    settings = settings_mod.load(config)
+    config.write_text("this is not toml [", encoding="utf-8")  # the child will not start
+    stats = crawl_one(settings, "a", timeout=30)
+    assert stats.error.startswith("crawler process failed (exit status 2): Error: config error:")
+    assert "is not valid TOML" in stats.error
+    with Store(settings.db_path) as store:
+        assert store.query("SELECT last_error FROM sources WHERE name = 'a'")[0]["last_error"] == stats.error

@@ -77,7 +77,11 @@ def parse_time(value: Any, now: datetime | None = None, tz: tzinfo = SITE_TZ) ->
         back = {"今天": 0, "昨天": 1, "前天": 2}[m.group(1)]
         return _at(local_now.date() - timedelta(days=back), int(m.group(2)), int(m.group(3)), int(m.group(4) or 0), tz)
     if m := _CLOCK.match(text):
-        return _at(local_now.date(), int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), tz)
+        found = _at(local_now.date(), int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), tz)
+        # "23:10" read at noon is last night's
+        if found and found > now + timedelta(minutes=10):
+            found = _at(local_now.date() - timedelta(days=1), int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), tz)
+        return found
     if m := _MONTH_DAY.match(text):
         month, day_ = int(m.group(1)), int(m.group(2))
         hour, minute, second = int(m.group(3) or 0), int(m.group(4) or 0), int(m.group(5) or 0)
