@@ -106,10 +106,13 @@ def test_train_sentiment_with_corrections_then_use_the_model(write_config, tmp_p
     assert "weibo2018" in card and "seed 7" in card
     # same seed, same data: the same numbers
     again = tmp_path / "again.npz"
+    again.with_suffix(".md").write_text("old card\n<!-- kept across retraining -->\n## Bench notes\n", encoding="utf-8")
     result = runner.invoke(cli, ["--config", str(cfg), "train-sentiment", "--data", str(data), "--seed", "7",
                                  "-o", str(again)])
     assert result.exit_code == 0, result.output
     assert np.array_equal(LinearModel.load(again).weights, model.weights)
+    card = again.with_suffix(".md").read_text(encoding="utf-8")
+    assert "old card" not in card and "## Bench notes" in card and "`again.npz`" in card
     # the configured model is the one classify uses
     result = runner.invoke(cli, ["--config", str(cfg), "classify"], input="今天的饭太差了\n")
     assert result.exit_code == 0, result.output

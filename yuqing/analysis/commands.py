@@ -114,7 +114,7 @@ def train_sentiment(app: App, data_dir: Path | None, output: Path | None, seed: 
 
     # the shipped model's card keeps the conventional name; others sit beside their model
     card_path = path.with_name("MODEL_CARD.md") if path.resolve() == DEFAULT_MODEL.resolve() else path.with_suffix(".md")
-    card = write_card(model, card_path)
+    card = write_card(model, card_path, path)
     click.echo(f"model written to {path} ({path.stat().st_size // 1024} KB); model card {card}")
 
 

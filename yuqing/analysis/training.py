@@ -183,13 +183,25 @@ def evaluate(weights: np.ndarray, bias: np.ndarray, dev_sets: dict[str, list[Exa
     return out
 
 
-def write_card(model: LinearModel, path: Path) -> Path:
-    """The model card: what it was trained on, when, and how it measured."""
+KEPT = "<!-- kept across retraining -->"
+
+
+def write_card(model: LinearModel, path: Path, model_path: Path | None = None) -> Path:
+    """The model card: what it was trained on, when, and how it measured.
+
+    Anything below the KEPT marker in an existing card (benchmark notes) survives retraining.
+    """
     m = model.meta
+    kept = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        if KEPT in old:
+            kept = old[old.index(KEPT):]
     lines = [
         "# yuqing sentiment model — model card",
         "",
-        f"- File: `{path.with_suffix('.npz').name}` ({m['format']}), trained {m['created']} with seed {m['seed']}.",
+        f"- File: `{(model_path or path.with_suffix('.npz')).name}` ({m['format']}), trained {m['created']} "
+        f"with seed {m['seed']}.",
         "- Task: three classes (negative / neutral / positive) with `negative_prob`, for Chinese social-media",
         "  posts and local news about a county or district. Negative means the post complains, accuses or",
         "  despairs; a neutral notice about a water cut is not negative.",
@@ -232,5 +244,5 @@ def write_card(model: LinearModel, path: Path) -> Path:
         "- Retrain after analysts have corrected a few hundred posts: `yuqing train-sentiment --store`.",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text("\n".join(lines) + ("\n" + kept if kept else ""), encoding="utf-8")
     return path
