@@ -142,6 +142,11 @@ def _run_child(settings: Settings, name: str, limit: float, started: datetime) -
         except subprocess.TimeoutExpired:
             _kill(proc, signal.SIGKILL)
             out, err = proc.communicate()
+    except BaseException:
+        # Ctrl-C or a stopping daemon: the child has its own process group and would not hear it
+        _kill(proc, signal.SIGKILL)
+        proc.wait()
+        raise
     stats = parse_stats_line(out or "")
     if timed_out:
         stats = stats or CrawlStats(source=name, started_at=started)
