@@ -144,8 +144,12 @@ def _run_child(settings: Settings, name: str, limit: float, started: datetime) -
             out, err = proc.communicate()
     except BaseException:
         # Ctrl-C or a stopping daemon: the child has its own process group and would not hear it
-        _kill(proc, signal.SIGKILL)
-        proc.wait()
+        _kill(proc, signal.SIGTERM)  # let it flush what it has, briefly
+        try:
+            proc.wait(timeout=GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _kill(proc, signal.SIGKILL)
+            proc.wait()
         raise
     stats = parse_stats_line(out or "")
     if timed_out:
