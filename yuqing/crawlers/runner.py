@@ -111,7 +111,13 @@ def crawl_one(settings: Settings, name: str, timeout: float | None = None) -> Cr
     if not settings.config_file:
         stats = CrawlStats(source=name, started_at=started, error="cannot start a crawl: settings have no config file")
     else:
-        stats = _run_child(settings, name, limit, started)
+        try:
+            stats = _run_child(settings, name, limit, started)
+        except BaseException:
+            with Store(settings.db_path) as store:  # the run is not left open
+                store.finish_run(run_id, CrawlStats(source=name, started_at=started, errors=1,
+                                                    error="interrupted before the crawl finished"))
+            raise
     if stats.error and stats.error.startswith("timed out") and stats.new == 0:
         # a killed child could not report; what it stored still counts
         with Store(settings.db_path) as store:
