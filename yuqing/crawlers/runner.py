@@ -16,6 +16,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import datetime
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 STATS_PREFIX = '{"crawl_stats"'
 GRACE_SECONDS = 3.0
+_active: set[subprocess.Popen[str]] = set()  # running children, so an interruption can stop them
+_active_lock = threading.Lock()
+_interrupted = threading.Event()
 WORKERS = 2  # children at once: Scrapy + jieba start-up is CPU-bound
 
 
@@ -137,6 +142,8 @@ def _run_child(settings: Settings, name: str, limit: float, started: datetime) -
         _child_command(settings, name), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         encoding="utf-8", errors="replace", start_new_session=True, env=env,
     )
+    with _active_lock:
+        _active.add(proc)
     timed_out = False
     try:
         out, err = proc.communicate(timeout=limit)
@@ -157,8 +164,15 @@ def _run_child(settings: Settings, name: str, limit: float, started: datetime) -
             _kill(proc, signal.SIGKILL)
             proc.wait()
         raise
+    finally:
+        with _active_lock:
+            _active.discard(proc)
     stats = parse_stats_line(out or "")
-    if timed_out:
+    if _interrupted.is_set():
+        stats = stats or CrawlStats(source=name, started_at=started)
+        stats.error = "interrupted before the crawl finished"
+        stats.errors += 1
+    elif timed_out:
         stats = stats or CrawlStats(source=name, started_at=started)
         stats.error = f"timed out after {limit:g}s"
         stats.errors += 1
@@ -196,5 +210,27 @@ def crawl_sources(settings: Settings, names: list[str] | None = None, workers: i
             return CrawlStats(source=name, errors=1, error=f"crawl could not run: {type(exc).__name__}: {exc}")
 
     workers = workers or getattr(settings.daemon, "crawl_workers", WORKERS)
+    _interrupted.clear()
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen)))) as pool:
-        return list(pool.map(one, chosen))
+        try:
+            return list(pool.map(one, chosen))
+        except BaseException:
+            # Ctrl-C reaches only this (main) thread: stop the children the workers wait on
+            stop_children()
+            raise
+
+
+def stop_children(grace: float = GRACE_SECONDS) -> None:
+    """SIGTERM every running crawl child (they flush what they have), SIGKILL after `grace`;
+    their runs are recorded as interrupted."""
+    _interrupted.set()
+    with _active_lock:
+        procs = list(_active)
+    for proc in procs:
+        _kill(proc, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _kill(proc, signal.SIGKILL)
