@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from yuqing import settings as settings_mod
-from yuqing.analysis.segment import cut_for_index
+from yuqing.analysis.segment import chars_for_index, cut_for_index
 from yuqing.models import to_iso
 from yuqing.store import Store
 
@@ -69,10 +69,10 @@ def sentences() -> list[tuple[str, str, str, float]]:
     """Every (text, indexed form, topic, negativity) sentence, segmented once by the real indexer."""
     out = []
     for place in PLACES:
-        for phrase, topic, neg in ISSUES:
+        for phrase, topic, neg in ISSUES:  # -> (text, words, chars, topic, neg)
             for reaction in REACTIONS:
                 text = f"{place}{phrase}，{reaction}"
-                out.append((text, cut_for_index(text), topic, neg))
+                out.append((text, cut_for_index(text), chars_for_index(text), topic, neg))
     return out
 
 
@@ -104,21 +104,22 @@ def generate(store: Store, day_posts: int, history_days: int, history_posts: int
             parts = rng.sample(pool, 2)
             text = "。".join(p[0] for p in parts) + f"。编号{post_id}"
             body = " ".join(p[1] for p in parts) + f" 编号 {post_id}"
-            negp = min(0.99, max(0.01, rng.gauss(parts[0][3], 0.15)))
+            chars = " ".join(p[2] for p in parts) + f" 编 号 {post_id}"
+            negp = min(0.99, max(0.01, rng.gauss(parts[0][4], 0.15)))
             label = "negative" if negp >= 0.5 else ("positive" if negp < 0.2 else "neutral")
             source = rng.choices(SOURCES, weights=[5, 4, 1, 2, 2, 2])[0][0]
             eng = int(rng.paretovariate(1.5)) - 1
             event = rng.choice(event_ids[:300]) if rng.random() < 0.6 else None
             rows.append((post_id, f"https://example.org/p/{post_id}", f"https://example.org/p/{post_id}", source,
                          parts[0][0][:24], text, ts, ts, ts, eng, eng // 3, eng * 2, f"h{post_id}", now, label,
-                         round(negp, 3), json.dumps([parts[0][2]], ensure_ascii=False), "{}", "[]", event))
-            fts.append((post_id, f"{parts[0][1]} {body}"))
+                         round(negp, 3), json.dumps([parts[0][3]], ensure_ascii=False), "{}", "[]", event))
+            fts.append((post_id, f"{parts[0][1]} {body}", f"{parts[0][2]} {chars}"))
         with store.transaction():
             store.conn.executemany(
                 "INSERT INTO posts(id, url, canonical_url, source, title, text, published_at, fetched_at, ts, reposts,"
                 " comments, likes, content_hash, analyzed_at, label, negative_prob, topics, topic_terms, keywords,"
                 " event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            store.conn.executemany("INSERT INTO posts_fts(rowid, body) VALUES (?, ?)", fts)
+            store.conn.executemany("INSERT INTO posts_fts(rowid, words, chars) VALUES (?, ?, ?)", fts)
     with store.transaction():
         for i in range(20):
             opened = start + timedelta(hours=i)

@@ -123,3 +123,14 @@ def test_retention_removes_posts_and_index(store):
     assert store.delete_posts_before(datetime(2021, 1, 1, tzinfo=timezone.utc)) == 1
     assert [h.post.title for h in store.search("停水")] == ["芦山停水 新闻"]
     assert store.scalar("SELECT count(*) FROM posts_fts") == 1
+
+
+def test_search_agrees_with_index_whatever_words_analysis_added(store):
+    """The analysis tokenizer learns place names; the index and its queries must not drift apart."""
+    from yuqing.analysis import segment
+
+    store.add_posts([_post(1, "龙门乡青龙场村道路塌方", "飞仙关镇也有报告")])
+    segment.add_words(["龙门乡", "青龙场村", "飞仙关镇"])
+    store.add_posts([_post(2, "龙门乡青龙场村又塌方了", "")])
+    for query in ("龙门乡", "青龙场", "飞仙关", "塌方"):
+        assert len(store.search(query)) == (1 if query == "飞仙关" else 2), query

@@ -4,8 +4,11 @@ One file, WAL mode and a busy timeout so crawl children, the daemon and the web 
 The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` upgrades from version i to i+1
 and runs in one transaction, so a store is never left half-migrated.
 
-Full-text search: SQLite's unicode61 tokenizer does not split Chinese, so `posts_fts` stores the
-jieba search-mode segmentation of title+text (rowid = posts.id) and queries are segmented the same way.
+Full-text search: SQLite's unicode61 tokenizer does not split Chinese, so `posts_fts` (rowid =
+posts.id) stores title+text twice: `words`, the jieba search-mode segmentation, and `chars`, one token
+per Chinese character so that a phrase query is an exact substring match. A query part hits when
+its jieba words all occur or its characters occur verbatim (see segment.fts_query): 停水 hits
+小区停水三天, and a place name jieba does not know still hits.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         CREATE INDEX posts_source_ts ON posts(source, ts);
         CREATE INDEX posts_unanalyzed ON posts(id) WHERE analyzed_at IS NULL;
         CREATE INDEX posts_event ON posts(event_id);
-        CREATE VIRTUAL TABLE posts_fts USING fts5(body, tokenize = 'unicode61');
+        CREATE VIRTUAL TABLE posts_fts USING fts5(words, chars, tokenize = 'unicode61');
         CREATE TABLE events (
             id INTEGER PRIMARY KEY, title TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
             negative INTEGER NOT NULL DEFAULT 0, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
@@ -244,7 +247,7 @@ class Store:
 
         Returns (new, duplicates). Sets `post.id` on the new ones.
         """
-        from yuqing.analysis.segment import cut_for_index
+        from yuqing.analysis.segment import chars_for_index, cut_for_index
 
         new = dup = 0
         with self.transaction():
@@ -268,9 +271,10 @@ class Store:
                     list(data.values()),
                 )
                 post.id = cur.lastrowid
+                body = f"{post.title}\n{post.text}"
                 self.conn.execute(
-                    "INSERT INTO posts_fts(rowid, body) VALUES (?, ?)",
-                    (post.id, cut_for_index(f"{post.title}\n{post.text}")),
+                    "INSERT INTO posts_fts(rowid, words, chars) VALUES (?, ?, ?)",
+                    (post.id, cut_for_index(body), chars_for_index(body)),
                 )
                 new += 1
         return new, dup

@@ -98,4 +98,6 @@ def test_missing_word_lists_are_skipped(tmp_path, caplog):
 
 def test_cut_for_index_and_query_agree():
     assert "停水" in segment.cut_for_index("小区停水三天").split()
-    assert segment.fts_query("停水 物业") == '"停水" AND "物业"'
+    query = segment.fts_query("停水 物业")
+    assert query.count(" AND ") == 1  # both parts required
+    assert '"停水"' in query and '"停 水"' in query and '"物业"' in query

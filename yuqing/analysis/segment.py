@@ -1,8 +1,9 @@
 """jieba, loaded once per process, with the locality's names and the user dictionary added.
 
-Search needs the same segmentation at index time and at query time: posts are indexed with
-`cut_for_search` (a long word is indexed together with the shorter words inside it), queries are cut
-with the plain mode, so a 2-character query such as 停水 hits 小区停水三天 as well as 停水.
+Search needs the same segmentation at index time and at query time, so it has its own tokenizer
+that nothing extends (`index_tokenizer`): posts are indexed with `cut_for_search` (a long word is
+indexed together with the shorter words inside it), queries are cut with the plain mode, so a
+2-character query such as 停水 hits 小区停水三天 as well as 停水.
 """
 
 from __future__ import annotations
@@ -96,16 +97,56 @@ def cut(text: str) -> list[str]:
     return [w for w in tokenizer().lcut(text) if _WORD.search(w)]
 
 
+_index_tokenizer = None
+
+
+def index_tokenizer():
+    """A second, never-extended jieba for the full-text index and its queries.
+
+    Index and query must be cut with the same dictionary, whatever words a process has taught the
+    analysis tokenizer (taxonomy terms, place names): a crawl child, the daemon and the web app then
+    always agree. HMM guessing is off for the same reason: it cuts unknown words by context.
+    """
+    global _index_tokenizer
+    if _index_tokenizer is None:
+        with _lock:
+            if _index_tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                tok.initialize()
+                _index_tokenizer = tok
+    return _index_tokenizer
+
+
 def cut_for_index(text: str) -> str:
     """Space-joined search-mode tokens, what the full-text index stores."""
-    return " ".join(w for w in tokenizer().lcut_for_search(text) if _WORD.search(w))
+    return " ".join(w for w in index_tokenizer().lcut_for_search(text, HMM=False) if _WORD.search(w))
+
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CHAR_TOKENS = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+
+
+def chars_for_index(text: str) -> str:
+    """Each Chinese character as a token (other words whole): the exact-substring column."""
+    return " ".join(_CHAR_TOKENS.findall(text.lower()))
 
 
 def fts_query(query: str) -> str:
-    """A user's query as an FTS5 expression: every word must occur (AND), each quoted."""
+    """A user's query as an FTS5 expression over posts_fts(words, chars).
+
+    Each space-separated part must match, either by its jieba words (all present, in any order:
+    芦山停水 finds a post about 停水 in 芦山县) or verbatim by its characters (飞仙关 finds
+    飞仙关镇 even though jieba cuts that as 飞/仙/关镇).
+    """
     terms = []
     for chunk in query.split():
-        words = cut(chunk)
-        if words:
-            terms.append(" ".join('"' + w.replace('"', '""') + '"' for w in words))
+        words = [w for w in index_tokenizer().lcut(chunk, HMM=False) if _WORD.search(w)]
+        chars = chars_for_index(chunk)
+        if not words or not chars:
+            continue
+        by_words = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+        terms.append(f'(words : ({by_words}) OR chars : "{chars.replace(chr(34), "")}")')
     return " AND ".join(terms)
