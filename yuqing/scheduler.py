@@ -161,8 +161,17 @@ class Daemon:
                 if not self._crawls:
                     break
             time.sleep(0.1)
+        with self._crawls_lock:
+            still = bool(self._crawls)
+        if still:
+            try:  # the crawl stage's own way: its runs are then recorded as "interrupted"
+                from yuqing.crawlers.runner import stop_children
+
+                stop_children(grace=CHILD_GRACE)
+            except Exception as exc:
+                _log_failure("stopping the crawls", exc)
         deadline = time.monotonic() + CHILD_GRACE + 10
-        while True:
+        while True:  # and anything left below us, whoever started it
             children = descendants()
             if children:
                 logger.info("stopping %d crawl process(es): %s", len(children), ", ".join(map(str, children)))
