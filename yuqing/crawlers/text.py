@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 # -- HTML -> text ------------------------------------------------------------------------------
 _DROP_TAGS = ("script", "style", "iframe", "noscript", "template", "svg", "object", "embed", "head")
+_DROP = frozenset(_DROP_TAGS)
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
     "section", "article", "blockquote", "pre", "header", "footer", "dd", "dt", "hr", "figure",
@@ -48,30 +49,31 @@ def html_to_text(fragment: str) -> str:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
-    for bad in root.xpath("|".join(f"//{t}" for t in _DROP_TAGS)):
-        bad.drop_tree()
-    for comment in root.xpath("//comment()"):
-        comment.drop_tree()
     parts: list[str] = []
     _walk(root, parts)
     return "".join(parts)
 
 
 def _walk(node: etree._Element, out: list[str]) -> None:
-    tag = node.tag if isinstance(node.tag, str) else ""
+    """Text under `node` (not its tail); scripts, styles, iframes and comments give nothing."""
+    tag = node.tag if isinstance(node.tag, str) else None
+    if tag is None or tag in _DROP:
+        return
     if tag == "img":
         alt = node.get("alt") or ""
         if alt:
             out.append(alt)
-    elif tag in _BLOCK_TAGS:
+        return
+    block = tag in _BLOCK_TAGS
+    if block:
         out.append("\n")
-    if node.text and tag != "img":
+    if node.text:
         out.append(node.text)
     for child in node:
         _walk(child, out)
         if child.tail:
             out.append(child.tail)
-    if tag in _BLOCK_TAGS:
+    if block:
         out.append("\n")
 
 
@@ -96,7 +98,9 @@ def element_text(node: object) -> str:
     """Text of a parsel/lxml result: a string as is, an element as its visible text."""
     if isinstance(node, str):
         return node
-    return html_to_text(lxml.html.tostring(node, encoding="unicode"))  # type: ignore[arg-type]
+    parts: list[str] = []
+    _walk(node, parts)  # type: ignore[arg-type]
+    return "".join(parts)
 
 
 # -- traditional -> simplified -----------------------------------------------------------------
