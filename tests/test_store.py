@@ -12,6 +12,14 @@ from yuqing.models import CrawlStats, Post
 from yuqing.store import SCHEMA_VERSION, Store
 
 
+def _add(store: Store, posts: list[Post]) -> tuple[int, int]:
+    """Store posts and index them for search, as crawl + analysis do."""
+    result = store.add_posts(posts)
+    with store.transaction():
+        store.index_rows((p.id, p.title, p.text) for p in posts if p.id is not None)
+    return result
+
+
 def _post(n: int, title: str, text: str = "", source: str = "news", **kw) -> Post:
     return Post(url=f"http://127.0.0.1/p/{n}", source=source, title=title, text=text, **kw)
 
@@ -92,7 +100,7 @@ TEXTS = [
 
 
 def test_chinese_full_text_search_hits_two_character_words(store):
-    store.add_posts([_post(i, t, x) for i, (t, x) in enumerate(TEXTS)])
+    _add(store, [_post(i, t, x) for i, (t, x) in enumerate(TEXTS)])
     cases = {"停水": 1, "停电": 1, "芦山县": 3, "招生": 1, "医院": 1, "施工": 1, "物业": 1, "推诿": 1}
     for query, expected in cases.items():
         hits = store.search(query)
@@ -104,9 +112,20 @@ def test_chinese_full_text_search_hits_two_character_words(store):
     assert store.count_posts() == len(TEXTS)
 
 
+def test_posts_are_searchable_once_indexed(store):
+    post = _post(1, "芦山县城区停水通知")
+    store.add_posts([post])
+    assert store.search("停水") == []  # not analysed yet
+    with store.transaction():
+        store.index_rows([(post.id, post.title, "明日恢复供水")])
+        store.index_rows([(post.id, post.title, "明日恢复供水")])  # re-analysis replaces, never doubles
+    assert [h.post.id for h in store.search("停水")] == [post.id]
+    assert store.scalar("SELECT count(*) FROM posts_fts") == 1
+
+
 def test_search_filters(store):
     now = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    store.add_posts([
+    _add(store, [
         _post(1, "芦山停水", source="a", published_at=now - timedelta(days=2)),
         _post(2, "芦山停水又来了", source="b", published_at=now),
     ])
@@ -119,7 +138,7 @@ def test_search_filters(store):
 
 def test_retention_removes_posts_and_index(store):
     old = datetime(2020, 1, 1, tzinfo=timezone.utc)
-    store.add_posts([_post(1, "芦山停水 旧闻", published_at=old), _post(2, "芦山停水 新闻")])
+    _add(store, [_post(1, "芦山停水 旧闻", published_at=old), _post(2, "芦山停水 新闻")])
     assert store.delete_posts_before(datetime(2021, 1, 1, tzinfo=timezone.utc)) == 1
     assert [h.post.title for h in store.search("停水")] == ["芦山停水 新闻"]
     assert store.scalar("SELECT count(*) FROM posts_fts") == 1
@@ -129,8 +148,8 @@ def test_search_agrees_with_index_whatever_words_analysis_added(store):
     """The analysis tokenizer learns place names; the index and its queries must not drift apart."""
     from yuqing.analysis import segment
 
-    store.add_posts([_post(1, "龙门乡青龙场村道路塌方", "飞仙关镇也有报告")])
+    _add(store, [_post(1, "龙门乡青龙场村道路塌方", "飞仙关镇也有报告")])
     segment.add_words(["龙门乡", "青龙场村", "飞仙关镇"])
-    store.add_posts([_post(2, "龙门乡青龙场村又塌方了", "")])
+    _add(store, [_post(2, "龙门乡青龙场村又塌方了", "")])
     for query in ("龙门乡", "青龙场", "飞仙关", "塌方"):
         assert len(store.search(query)) == (1 if query == "飞仙关" else 2), query

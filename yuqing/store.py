@@ -245,10 +245,9 @@ class Store:
     def add_posts(self, posts: Iterable[Post]) -> tuple[int, int]:
         """Insert posts not seen before (by canonical URL, then by identical content).
 
-        Returns (new, duplicates). Sets `post.id` on the new ones.
+        Returns (new, duplicates). Sets `post.id` on the new ones. They become searchable once the
+        analysis stage has indexed them (index_rows).
         """
-        from yuqing.analysis.segment import chars_for_index, cut_for_index
-
         new = dup = 0
         with self.transaction():
             for post in posts:
@@ -271,13 +270,22 @@ class Store:
                     list(data.values()),
                 )
                 post.id = cur.lastrowid
-                body = f"{post.title}\n{post.text}"
-                self.conn.execute(
-                    "INSERT INTO posts_fts(rowid, words, chars) VALUES (?, ?, ?)",
-                    (post.id, cut_for_index(body), chars_for_index(body)),
-                )
                 new += 1
         return new, dup
+
+    def index_rows(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """Put (post id, title, text) into the full-text index, replacing what was there.
+
+        The analysis stage calls this inside its batch transaction: segmentation is analysis work
+        and keeps the crawl children light; a post becomes searchable when it is analysed.
+        """
+        from yuqing.analysis.segment import chars_for_index, cut_for_index
+
+        data = []
+        for post_id, title, text in rows:
+            body = f"{title or ''}\n{text or ''}"
+            data.append((post_id, cut_for_index(body), chars_for_index(body)))
+        self.conn.executemany("INSERT OR REPLACE INTO posts_fts(rowid, words, chars) VALUES (?, ?, ?)", data)
 
     def seen_urls(self, urls: Iterable[str]) -> set[str]:
         """Which of these canonical URLs are stored already (spiders skip their detail pages)."""

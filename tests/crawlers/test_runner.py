@@ -142,7 +142,9 @@ fields = {{ title = "title", text = "content", url = "link", time = "ts" }}
         assert "county-news" in status.stdout and "fetched 12 matched 6 new 6 dup 0 errors 0" in status.stdout
         assert "FAILING" not in status.stdout
 
-        # 2-character queries hit through the jieba-segmented index
+        # once analysed, 2-character queries hit through the jieba-segmented index
+        analysed = yuqing(config, "analyze", "-q")
+        assert analysed.returncode == 0, analysed.stdout + analysed.stderr
         with Store(settings_mod.load(config).db_path) as store:
             hits = store.search("停水")
             assert {h.post.source for h in hits} == {"county-news", "bbs-feed", "county-api"}

@@ -23,6 +23,8 @@ def _posts(store, days_ago: list[int]) -> None:
                           text=f"溪口镇 内容 {i} " * 50, published_at=now - timedelta(days=d)))
     new, _ = store.add_posts(posts)
     assert new == len(days_ago)
+    with store.transaction():  # as the analysis stage does
+        store.index_rows((p.id, p.title, p.text) for p in posts)
 
 
 def test_retention_deletes_old_posts_and_their_index_rows(settings, store) -> None:

@@ -64,6 +64,7 @@ def analyze_pending(settings: Settings, store: Store, *, limit: int | None = Non
             now = to_iso(utcnow())
             with store.transaction() as conn:
                 index.flush(conn)
+                store.index_rows((post_id, title, text) for post_id, title, text, _source, _ts in rows)
                 conn.executemany(
                     "UPDATE posts SET label=?, negative_prob=?, topics=?, topic_terms=?, keywords=?, simhash=?, "
                     "event_id=?, analyzed_at=? WHERE id=?",
