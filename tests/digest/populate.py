@@ -1,7 +1,7 @@
 """Fill a real store with one analysed day (plus a week of history), events, alerts and source health.
 
 The analysis and alerts stages are others' work: rows are written the way those stages write them
-(posts through Store.add_posts, analysis columns by UPDATE, events and alerts by INSERT).
+(posts through Store.add_posts, analysis columns by UPDATE and the search index, events and alerts by INSERT).
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def _add(store: Store, post: Post, label: str, prob: float, topics: list[str], e
             (label, prob, json.dumps(topics, ensure_ascii=False), json.dumps(topics, ensure_ascii=False),
              event_id, to_iso(post.fetched_at), post.id),
         )
+        store.index_rows([(post.id, post.title, post.text)])  # as the analysis stage does
     return int(post.id)  # type: ignore[arg-type]
 
 
