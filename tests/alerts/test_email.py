@@ -63,7 +63,7 @@ def test_spike_becomes_one_email_with_level_and_linked_posts(write_config, smtp)
     assert "&lt;script&gt;" in html and "<script>" not in html
     linked = [u for u in parser.links if u in posts.values()]
     assert len(linked) >= settings.alerts.top_posts
-    assert any(link.startswith("http://127.0.0.1:8080/alerts/") for link in parser.links)
+    assert any(link.startswith("http://127.0.0.1:8080/alert/") for link in parser.links)
     for a in changed:
         assert a.title.replace("「", "").replace("」", "")[:2] in html.replace("「", "").replace("」", "")
     assert level_zh in html and level_zh in text

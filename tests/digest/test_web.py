@@ -293,3 +293,21 @@ def test_yuqing_serve_runs_and_refuses_a_bad_bind(dsettings, populated, dstore):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_links_in_alert_emails_open_the_alert_page(web, client, dstore, dsettings):
+    """The alert email's 查看并签收 link must land on this app's alert page."""
+    import re
+    from urllib.parse import urlsplit
+
+    from yuqing.alerts.lifecycle import to_alert
+    from yuqing.alerts.message import render_alerts
+    from yuqing.models import utcnow
+
+    row = dstore.query("SELECT * FROM alerts WHERE id = ?", [web.populated.alerts["red"]])[0]
+    _subject, html, text = render_alerts(dsettings, [to_alert(row)], utcnow())
+    links = {urlsplit(u).path for u in re.findall(r"http://127\.0\.0\.1:8080(/alert[^\s\"'<]*)", text + html)}
+    assert links, "the email carries no link to the alert page"
+    for path in links:
+        status, _, page = client.get(path)
+        assert status == 200 and "龙门乡停水负面激增" in page, path

@@ -138,7 +138,7 @@ def _view(alert: Alert, settings: Settings, tz: ZoneInfo) -> dict[str, Any]:
         "topics": "、".join(f"{t[0]} {t[1]} 条" for t in ex.get("topics") or []),
         "event": (f"{event.get('title')}（{'共 %s 条，' % event['size'] if event.get('size') else ''}"
                   f"{_local(event.get('first_seen'), tz)} 起）" if event else ""),
-        "link": f"{settings.alerts.base_url.rstrip('/')}/alerts/{alert.id}",
+        "link": f"{settings.alerts.base_url.rstrip('/')}/alert/{alert.id}",
     }
 
 
