@@ -1,13 +1,15 @@
 """Text normalisation and the hashed features the sentiment model reads.
 
-Training and inference must see exactly the same features, so both go through `features()` here.
-Features are hashed with CRC-32 (stable across processes, unlike Python's salted `hash`) into a
-fixed number of buckets, which keeps the shipped model a plain weight matrix with no vocabulary.
+Training and inference must see exactly the same features, so both go through `feature_ids()`
+here. The features are the character 1-, 2- and 3-grams of the normalised text, hashed in numpy
+(stable across processes, unlike Python's salted `hash`) into a fixed number of buckets, which
+keeps the shipped model a plain weight matrix with no vocabulary.
 
-Feature families, each with its own prefix so they do not share buckets by construction:
-  w:  jieba words                    b:  word bigrams (carry negation: 并不|好, 没|人管)
-  n:  the (up to 3) words after a negation word, instead of w: (不 满意 -> n:满意, not w:满意)
-  c2/c3: character bigrams/trigrams   e:  Weibo emoticons such as [怒] [赞]
+Why characters and not jieba's words: on a validation split carved from the Weibo training posts,
+char 1-3-grams scored 0.845 (1-2-grams 0.848) against 0.837 for the same plus jieba words, word
+bigrams and negation marks; bigrams and trigrams carry the negations (不满, 并不好, 没人管) and the
+emoticons ([怒] gives [怒, 怒]). Trigrams read local complaints better (态度很差, 没人管) than
+bigrams alone. And the model needs no segmentation: cheap enough to run on every post on its own.
 """
 
 from __future__ import annotations
@@ -17,20 +19,16 @@ import logging
 import re
 import threading
 import unicodedata
-import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 logger = logging.getLogger(__name__)
 
 _URL = re.compile(r"https?://[\w./?=&%#~+:-]+", re.I)
 _MENTION = re.compile(r"@[\w\u4e00-\u9fff-]{1,30}")
 _SPACES = re.compile(r"\s+")
-_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
-_DIGITS = re.compile(r"\d+")
-NEGATION_SCOPE = 3  # words; a negation rarely reaches further in a short clause
-_PUNCT = set("，。！？；：、,.!?;:…~～\n")
-NEGATIONS = frozenset("不 没 没有 无 非 别 未 莫 勿 不是 并非 并不 从不 从未 毫无 绝不 没人 无人 不能 不会 不要 没法 无法 难以".split())
 
 _t2s_lock = threading.Lock()
 _t2s_table: dict[int, str] | None = None
@@ -72,60 +70,46 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip().lower()
 
 
-_bucket_cache: dict[str, int] = {}
-_CACHE_LIMIT = 1_000_000  # feature strings (~100 MB at most); cleared when full
+# 64-bit finaliser of MurmurHash3: every bit of the input moves every bit of the output, so an
+# n-gram's bucket is as good as a CRC's, but whole texts hash at once in numpy (uint64 arithmetic
+# wraps, the same on every machine and in every process).
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_STEP = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9))
+ORDERS = (1, 2, 3)  # character n-grams the model reads
 
 
-def _h(feature: str, buckets: int) -> int:
-    return zlib.crc32(feature.encode("utf-8")) % buckets
+def _fmix(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> _S33)
+    x = x * _M1
+    x = x ^ (x >> _S33)
+    x = x * _M2
+    return x ^ (x >> _S33)
 
 
-def buckets_of(feats: Iterable[str], buckets: int) -> set[int]:
-    """The distinct buckets of feature strings; most strings recur, so their CRCs are cached."""
-    cache = _bucket_cache
-    if len(cache) > _CACHE_LIMIT:
-        cache.clear()
-    out: set[int] = set()
-    for feat in feats:
-        idx = cache.get(feat)
-        if idx is None:
-            idx = cache[feat] = zlib.crc32(feat.encode("utf-8"))
-        out.add(idx % buckets)
-    return out
+def char_hashes(text: str, orders: Sequence[int] = ORDERS) -> np.ndarray:
+    """64-bit hashes of the character n-grams of a normalised text (spaces dropped, digits as 0).
+
+    Characters are read as code points (UTF-32), so an n-gram's hash folds n integers: no
+    substring is ever built. The order is folded in first, so a unigram and a bigram never
+    share a hash by construction.
+    """
+    c = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    c = c[c != 32]
+    c = np.where((c >= 48) & (c <= 57), np.uint32(48), c).astype(np.uint64)
+    n = len(c)
+    parts = []
+    for k in orders:
+        if n < k:
+            continue
+        h = np.full(n - k + 1, k, dtype=np.uint64)
+        for j in range(k):
+            h = _fmix(h * _STEP[j % 2] + c[j : n - k + 1 + j])
+        parts.append(h)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 
-def feature_strings(text: str, words: Sequence[str]) -> list[str]:
-    """The feature names of one normalised text and its words (for training, tests and debugging)."""
-    feats: list[str] = []
-    prev = "<s>"
-    scope = 0  # words still under a negation: they count as n:word instead of w:word
-    for word in words:
-        feats.append("b:" + prev + "|" + word)
-        if word in _PUNCT:
-            scope = 0
-            feats.append("w:" + word)
-        elif word in NEGATIONS:
-            scope = NEGATION_SCOPE
-            feats.append("w:" + word)
-        elif scope:
-            scope -= 1
-            feats.append("n:" + word)
-        else:
-            feats.append("w:" + word)
-        prev = word
-    compact = _DIGITS.sub("0", text.replace(" ", ""))
-    for i in range(len(compact) - 1):
-        feats.append("c2:" + compact[i : i + 2])
-    for i in range(len(compact) - 2):
-        feats.append("c3:" + compact[i : i + 3])
-    feats.extend("e:" + e for e in _EMOTICON.findall(text))
-    return feats
-
-
-def sentiment_words(text: str, cut: "Iterable[str] | None" = None) -> list[str]:
-    """Words for the sentiment features: jieba's words with punctuation kept (it ends negation)."""
-    if cut is None:
-        from yuqing.analysis.segment import tokenizer
-
-        cut = tokenizer().lcut(text)
-    return [w for w in cut if w.strip()]
+def feature_ids(text: str, buckets: int, orders: Sequence[int] = ORDERS) -> np.ndarray:
+    """The distinct buckets (sorted, int64) of a normalised text's features: binary, like training."""
+    return np.unique(char_hashes(text, orders) % np.uint64(buckets)).astype(np.int64)

@@ -1,6 +1,7 @@
 """Sentiment backends: the shipped domain model (numpy only) and SnowNLP (the baseline).
 
-The domain model is two logistic heads over the hashed features of `features.py`:
+The domain model is two logistic heads over the hashed character n-grams of `features.py` (it
+reads characters, not words: it needs no segmentation, and ignores the words it is given):
   head 0  P(negative | text)                      -> negative_prob, the figure alerts count on
   head 1  P(positive | text, not negative)        -> splits the rest into positive and neutral
 Weights are stored already multiplied by the naive-Bayes log-count ratios they were trained on
@@ -27,7 +28,7 @@ from yuqing.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "data" / "sentiment_model.npz"
-FORMAT = "yuqing-sentiment/1"
+FORMAT = "yuqing-sentiment/2"  # /1 read hashed words: its weights mean nothing to /2 features
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,12 @@ class LinearModel:
                                 meta=np.array(json.dumps(meta, ensure_ascii=False)))
         return path
 
-    def indices(self, text: str, words: Sequence[str]) -> np.ndarray:
-        found = features.buckets_of(features.feature_strings(text, words), self.buckets)
-        return np.fromiter(found, dtype=np.int64, count=len(found))
+    def indices(self, text: str) -> np.ndarray:
+        """The buckets of a normalised text's features."""
+        return features.feature_ids(text, self.buckets)
 
-    def logits(self, text: str, words: Sequence[str]) -> tuple[float, float]:
-        idx = self.indices(text, words)
+    def logits(self, text: str, words: Sequence[str] = ()) -> tuple[float, float]:
+        idx = self.indices(text)
         if idx.size == 0:
             return float(self.bias[0]), float(self.bias[1])
         z = self.weights[idx].sum(axis=0, dtype=np.float64) + self.bias
@@ -112,7 +113,7 @@ class LinearModel:
     def predict(self, text: str, words: Sequence[str], threshold: float) -> Sentiment:
         if not text.strip():
             return Sentiment("neutral", 0.0, 0.0)
-        z_neg, z_pos = self.logits(text, words)
+        z_neg, z_pos = self.logits(text)
         return decide(_sigmoid(z_neg), _sigmoid(z_pos), threshold)
 
 

@@ -5,7 +5,8 @@ text checksums (corpora.py), the generated notices by the seed, and the solver i
 
 Two heads (see sentiment.py), each an L2 logistic regression over binary hashed features scaled
 by naive-Bayes log-count ratios (NB-LR, Wang & Manning 2012), which beat plain LR by 2-3 points
-on the Weibo dev split. Corpus weights keep Weibo the reference domain while the reviews teach
+on Weibo. C, the buckets and the corpus weights were chosen on a validation split carved from the
+TRAINING posts (CRC-32 20..39), never on the dev split. Corpus weights keep Weibo the reference domain while the reviews teach
 complaints about services and the notices teach the neutral register of official text.
 """
 
@@ -29,7 +30,7 @@ from yuqing.errors import YuqingError
 logger = logging.getLogger(__name__)
 
 # How much one example of each corpus counts in training.
-NEGATIVE_WEIGHTS = {"weibo2018": 1.0, "smp2020": 0.5, "chnsenticorp": 0.1, "waimai": 0.1, "notices": 1.0,
+NEGATIVE_WEIGHTS = {"weibo2018": 1.0, "smp2020": 0.5, "chnsenticorp": 0.3, "waimai": 0.3, "notices": 1.0,
                     "services": 0.25, "corrections": 3.0}
 POSITIVE_WEIGHTS = {"smp2020": 1.0, "chnsenticorp": 0.2, "waimai": 0.2, "notices": 1.0, "services": 0.5,
                     "corrections": 3.0}
@@ -40,8 +41,8 @@ NB_SOURCES = ("weibo2018", "notices", "services", "corrections")  # the domain t
 class TrainOptions:
     data_dir: Path
     seed: int = 13
-    buckets: int = 1 << 18
-    c_negative: float = 0.5
+    buckets: int = 1 << 19
+    c_negative: float = 0.15
     c_positive: float = 1.0
     notices: int = 2000
     services: int = 1500
@@ -63,20 +64,16 @@ def vectorize(texts: Sequence[str], buckets: int, progress: Callable[[int], None
     """Binary hashed features of texts, as a CSR matrix (the same features inference uses)."""
     import scipy.sparse as sp
 
-    from yuqing.analysis.analyzer import HMM, prepare_tokenizer
-
-    tok = prepare_tokenizer()
-    indptr, indices = [0], []
+    indptr, chunks = [0], []
     for i, text in enumerate(texts):
-        norm = features.normalize(text[:20_000])
-        words = [w for w in tok.lcut(norm, HMM=HMM) if w.strip()]
-        idx = sorted(features.buckets_of(features.feature_strings(norm, words), buckets))
-        indices.extend(idx)
-        indptr.append(len(indices))
+        idx = features.feature_ids(features.normalize(text[:20_000]), buckets)
+        chunks.append(idx)
+        indptr.append(indptr[-1] + len(idx))
         if progress and i % 1000 == 999:
             progress(1000)
+    indices = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
     data = np.ones(len(indices), dtype=np.float32)
-    return sp.csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr)), shape=(len(texts), buckets))
+    return sp.csr_matrix((data, indices, np.array(indptr)), shape=(len(texts), buckets))
 
 
 def _nb_ratio(X, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -152,7 +149,7 @@ def train(options: TrainOptions, store: Any = None, echo: Callable[[str], None] 
         "created": date.today().isoformat(),
         "seed": options.seed,
         "buckets": options.buckets,
-        "features": "jieba words, word bigrams, negated words, char 2/3-grams, emoticons; CRC-32 hashed, binary",
+        "features": "character 1/2/3-grams (spaces dropped, digits as 0); hashed (MurmurHash3 finaliser), binary",
         "params": {"c_negative": options.c_negative, "c_positive": options.c_positive,
                    "negative_weights": NEGATIVE_WEIGHTS, "positive_weights": POSITIVE_WEIGHTS},
         "sources": {name: {"file": corpora.FILES.get(name, ""), "train": len(train_sets[name]),
@@ -239,6 +236,11 @@ def write_card(model: LinearModel, path: Path, model_path: Path | None = None) -
         "## Limits",
         "",
         "- Sarcasm and irony (阴阳怪气) are often read literally.",
+        "- Incident reports written in a news register (化工厂偷排污水，河里大量死鱼) sit near the threshold",
+        "  (about 0.43): no corpus labels such reports, and the generated complaints cover services only.",
+        "- About 0.86 on held-out Weibo is near this corpus's ceiling: published NB, SVM, LSTM and BERT",
+        "  classifiers score 0.856-0.870 on its own test set, and of the 16 dev posts the model gets most",
+        "  confidently wrong, about 7 are mislabelled (insults labelled positive, praise labelled negative).",
         "- Weibo 2018 labels are binary, so \"positive\" there includes plain chatter; the neutral class",
         "  learns from SMP2020 and generated notices only.",
         "- Retrain after analysts have corrected a few hundred posts: `yuqing train-sentiment --store`.",
