@@ -22,18 +22,22 @@ _added: set[str] = set()
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 
 
+def _new_tokenizer():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    return tok
+
+
 def tokenizer():
     """The process-wide jieba Tokenizer, initialised on first use (about a second)."""
     global _tokenizer
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tok = jieba.Tokenizer()
-                tok.initialize()
-                _tokenizer = tok
+                _tokenizer = _new_tokenizer()
     return _tokenizer
 
 
@@ -111,12 +115,7 @@ def index_tokenizer():
     if _index_tokenizer is None:
         with _lock:
             if _index_tokenizer is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tok = jieba.Tokenizer()
-                tok.initialize()
-                _index_tokenizer = tok
+                _index_tokenizer = _new_tokenizer()
     return _index_tokenizer
 
 
