@@ -212,6 +212,9 @@ class CrawlStats:
     error: str | None = None
     started_at: datetime = field(default_factory=utcnow)
     finished_at: datetime | None = None
+    # cut short by a shutdown (the daemon stopping, Ctrl-C), not by the source: `error` says so in
+    # words, but the run does not count as one of the source's failures (Store.finish_run)
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:

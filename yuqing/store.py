@@ -410,7 +410,15 @@ class Store:
                  stats.error, run_id),
             )
             self.conn.execute("INSERT OR IGNORE INTO sources(name) VALUES (?)", (stats.source,))
-            if stats.ok:
+            if stats.stopped:
+                # a shutdown is not the source's fault: failures, last_error and last_ok_at stay as
+                # they were; last_run_at too, so a restarted daemon runs the source again soon
+                self.conn.execute(
+                    "UPDATE sources SET runs=runs+1, posts=posts+?, "
+                    "last_new_at=CASE WHEN ? > 0 THEN ? ELSE last_new_at END WHERE name=?",
+                    (stats.new, stats.new, to_iso(finished), stats.source),
+                )
+            elif stats.ok:
                 self.conn.execute(
                     "UPDATE sources SET last_run_at=?, last_ok_at=?, last_error=NULL, failures=0, runs=runs+1, "
                     "posts=posts+?, last_new_at=CASE WHEN ? > 0 THEN ? ELSE last_new_at END WHERE name=?",

@@ -126,7 +126,8 @@ def test_transport_failures_in_words():
     url = "http://news.example.cn/a"
     assert spider.describe_failure(DownloadConnectionRefusedError("refused"), url) == "connection refused by news.example.cn"
     assert spider.describe_failure(CannotResolveHostError("no"), url) == "cannot resolve host news.example.cn"
-    assert spider.describe_failure(IgnoreRequest("Forbidden by robots.txt"), url) == f"forbidden by robots.txt: {url}"
+    assert spider.describe_failure(IgnoreRequest("Forbidden by robots.txt"), url) == (
+        f"refused by robots.txt: {url} is disallowed for yuqing")
     assert spider.describe_failure(IgnoreRequest("max redirections reached"), url).startswith("redirect loop: gave up after")
     assert spider.describe_failure(DownloadTimeoutError("took longer than 5.0 seconds"), url).startswith("timed out after")
     assert spider.describe_failure(ValueError("odd"), url) == f"ValueError fetching {url}: odd"

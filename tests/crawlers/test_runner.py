@@ -182,14 +182,15 @@ def test_faults_are_recorded_in_words_and_leave_other_sources_alone(tmp_path):
     site.routes["/list.html"] = Response('<html><body><div class="changed"><p>芦山新闻</p></div></body></html>')
     site.routes["/moved.xml"] = Response("", status=301, headers={"Location": "/new-home.xml"})
     site.routes["/new-home.xml"] = Response(feed(("飞仙关搬家了", "/moved/1", "新地址")), content_type="application/rss+xml")
-    private = LocalSite().start()  # another site, whose robots.txt shuts us out
-    private.routes["/robots.txt"] = Response("User-agent: *\nDisallow: /\n", content_type="text/plain")
-    private.routes["/feed.xml"] = Response(good, content_type="application/rss+xml")
+    private = LocalSite().start()  # another site, whose robots.txt shuts yuqing out of its API
+    private.routes["/robots.txt"] = Response("User-agent: *\nDisallow: /admin/\n\nUser-agent: yuqing\nDisallow: /api/\n",
+                                             content_type="text/plain")
+    private.routes["/api/feed.xml"] = Response(good, content_type="application/rss+xml")
     sources = {
         "good": ("feed", "/good.xml"), "missing": ("feed", "/missing.xml"), "broken": ("feed", "/broken.xml"),
         "slow": ("feed", "/slow.xml"), "loop": ("feed", "/loop"), "maintenance": ("feed", "/maintenance.xml"),
         "api": ("json", "/api.json"), "huge": ("feed", "/huge.xml"), "layout": ("html", "/list.html"),
-        "moved": ("feed", "/moved.xml"), "robots": ("feed", private.url + "/feed.xml"),
+        "moved": ("feed", "/moved.xml"), "robots": ("feed", private.url + "/api/feed.xml"),
     }
     extra = {"json": 'list_path = "data.items"\nfields = { title = "title" }\n',
              "html": 'item = "ul.news li"\nfields = { title = "a::text", url = "a::attr(href)" }\n'}
@@ -216,7 +217,7 @@ def test_faults_are_recorded_in_words_and_leave_other_sources_alone(tmp_path):
         "huge": f"response too large from {url}/huge.xml (over 10 MB); nothing stored",
         "layout": f"no posts found on {url}/list.html: the item selector 'ul.news li' matched nothing "
                   "(has the page layout changed?)",
-        "robots": f"forbidden by robots.txt: {private.url}/feed.xml",
+        "robots": f"refused by robots.txt: {private.url}/api/feed.xml is disallowed for yuqing",
     }
     for name, words in expected.items():
         assert f"{name}: {words}" in out, out
@@ -231,7 +232,7 @@ def test_faults_are_recorded_in_words_and_leave_other_sources_alone(tmp_path):
     good_line = next(line for line in out.splitlines() if line.startswith("good "))
     assert good_line.split()[1:] == ["2", "1", "1", "0", "0", "ok"]
     assert took < 60
-    assert not any(path == "/feed.xml" for _, path in private.requests)  # robots.txt was obeyed
+    assert not any(path.startswith("/api/") for _, path in private.requests)  # robots.txt was obeyed
 
 
 # -- presets against a local stand-in of each site ----------------------------------------------

@@ -17,7 +17,7 @@ def render_stats(results: list[CrawlStats]) -> str:
     head = f"{'source':<{width}}  {'fetched':>7}  {'matched':>7}  {'new':>5}  {'duplicates':>10}  {'errors':>6}  status"
     lines = [head, "-" * len(head)]
     for s in results:
-        status = "ok" if s.ok else "FAILED"
+        status = "ok" if s.ok else "stopped" if s.stopped else "FAILED"
         lines.append(f"{s.source:<{width}}  {s.fetched:>7}  {s.matched:>7}  {s.new:>5}  {s.duplicates:>10}  {s.errors:>6}  {status}")
     for s in results:
         if not s.ok:
@@ -59,8 +59,11 @@ def crawl(app, sources: tuple[str, ...]) -> None:
 
 @click.command("crawl-source", hidden=True)
 @click.argument("name")
+@click.option("--timeout", type=float, default=None, help="the run's time limit in seconds (default: the source's)")
+@click.option("--run-id", type=int, default=None, help="the crawl_runs row to finish if the parent is gone")
+@click.option("--parent-pid", type=int, default=None, help="the process waiting for this one")
 @click.pass_obj
-def crawl_source(app, name: str) -> None:
+def crawl_source(app, name: str, timeout: float | None, run_id: int | None, parent_pid: int | None) -> None:
     """Internal: crawl one source in this process and print its stats as one JSON line.
 
     `yuqing crawl` runs this as a child process; use `crawl` instead.
@@ -69,10 +72,17 @@ def crawl_source(app, name: str) -> None:
 
         yuqing --config yuqing.toml crawl-source county-news
     """
+    import os
+    import sys
+
     from yuqing.crawlers.runner import run_source, stats_line
 
-    stats = run_source(app.settings, name)
-    click.echo(stats_line(stats))
+    stats = run_source(app.settings, name, timeout=timeout, run_id=run_id, parent_pid=parent_pid)
+    try:
+        click.echo(stats_line(stats))
+        sys.stdout.flush()
+    except OSError:  # an orphan: nobody reads the pipe any more (the run is recorded already)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 commands: list[click.Command] = [crawl, crawl_source]

@@ -6,6 +6,11 @@ source's crash or hang cannot touch another's) and memory back after each run. T
 hidden `yuqing crawl-source NAME` command) crawls, writes posts, and prints its CrawlStats as one
 JSON line. At the timeout the child gets SIGTERM (Scrapy stops gracefully and flushes what it has),
 then SIGKILL after a grace period; the run is recorded as "timed out after 60s".
+
+A run cut short by a shutdown (`stop_children`, Ctrl-C, a SIGTERM/SIGINT from outside) is recorded
+as "stopped: ..." with `CrawlStats.stopped`, which does not count as one of the source's failures.
+A child outlives no parent for long: on Linux it gets SIGTERM when its parent dies (prctl
+PR_SET_PDEATHSIG), and everywhere it holds the run timeout itself; an orphan records its own run.
 """
 
 from __future__ import annotations
@@ -32,40 +37,142 @@ logger = logging.getLogger(__name__)
 STATS_PREFIX = '{"crawl_stats"'
 GRACE_SECONDS = 3.0
 _active: set[subprocess.Popen[str]] = set()  # running children, so an interruption can stop them
+_stopping: dict[int, str] = {}  # pid -> why: children stop_children is stopping
 _active_lock = threading.Lock()
-_interrupted = threading.Event()
-WORKERS = 2  # children at once: Scrapy + jieba start-up is CPU-bound
+PR_SET_PDEATHSIG = 1
+WORKERS = 2  # children at once: Scrapy start-up is CPU-bound
 
 
 # -- the child ---------------------------------------------------------------------------------
-def run_source(settings: Settings, name: str, now: datetime | None = None) -> CrawlStats:
-    """Crawl one source in this process and store its posts. Call at most once per process."""
+class _Stopped(BaseException):
+    """A shutdown signal before Scrapy's own handlers were in place."""
+
+
+def die_with_parent(parent_pid: int | None) -> None:
+    """Linux: have the kernel send this process SIGTERM when its parent dies (kill -9, OOM killer),
+    so a crawl child never outlives its daemon by more than a graceful stop."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+                logger.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+        except (OSError, AttributeError) as exc:
+            logger.debug("prctl unavailable: %s", exc)
+    if parent_pid and os.getppid() != parent_pid:  # it died before prctl: the kernel will not tell us
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def run_source(
+    settings: Settings,
+    name: str,
+    now: datetime | None = None,
+    *,
+    timeout: float | None = None,
+    run_id: int | None = None,
+    parent_pid: int | None = None,
+) -> CrawlStats:
+    """Crawl one source in this process and store its posts. Call at most once per process.
+
+    `timeout` (default: the source's) also holds here, so an orphaned child ends by itself: at the
+    deadline, or at SIGTERM/SIGINT, the crawl stops gracefully (what was parsed is stored) and, if
+    an open download keeps it from closing, `GRACE_SECONDS` later for good. A child that finds
+    itself orphaned (`parent_pid` gone) records run `run_id` itself, since nobody else will."""
+    source = settings.source(name)
+    limit = float(timeout or source.timeout or settings.crawl.timeout)
+    deadline = time.monotonic() + limit
+    stats = CrawlStats(source=name)
+    state: dict[str, Any] = {}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if "timed_out" not in state:
+            stats.stopped = True
+            stats.error = stats.error or f"stopped by {signal.Signals(signum).name} before the crawl finished"
+        if "process" not in state:  # still starting up: nothing to flush
+            raise _Stopped()
+        from twisted.internet import reactor
+
+        reactor.callFromThread(_stop_crawl, state["process"])
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    die_with_parent(parent_pid)
+    from yuqing.store import Store
+
+    store = Store(settings.db_path)
+    try:
+        try:
+            _crawl(settings, source, stats, store, now, deadline, limit, state)
+        except _Stopped:
+            pass
+        stats.finished_at = utcnow()
+        if run_id is not None and parent_pid and os.getppid() != parent_pid:
+            if stats.stopped:
+                stats.error = "stopped: the daemon went away during the crawl"
+            logger.warning("%s: orphaned crawl (its daemon is gone); recording the run here", name)
+            store.finish_run(run_id, stats)
+    finally:
+        store.close()
+    return stats
+
+
+def _stop_crawl(process: Any) -> None:
+    """Stop gracefully (Scrapy flushes the pipelines), for good after GRACE_SECONDS if an open
+    download holds the close up: the parent's SIGTERM-then-SIGKILL, done from inside."""
+    from twisted.internet import reactor
+
+    process.stop()
+
+    def hard_stop() -> None:
+        if reactor.running:
+            logger.warning("the crawl did not stop within %gs; stopping it now", GRACE_SECONDS)
+            reactor.stop()
+
+    reactor.callLater(GRACE_SECONDS, hard_stop)
+
+
+def _crawl(settings: Settings, source: Any, stats: CrawlStats, store: Any, now: datetime | None,
+           deadline: float, limit: float, state: dict[str, Any]) -> None:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     from yuqing.crawlers.settings import quiet_scrapy_logging, scrapy_settings
     from yuqing.crawlers.spiders import spider_class
-    from yuqing.store import Store
 
-    source = settings.source(name)
-    stats = CrawlStats(source=name)
-    store = Store(settings.db_path)
-    try:
-        process = CrawlerProcess(settings=scrapy_settings(settings, source))
-        quiet_scrapy_logging()
-        crawler = process.create_crawler(spider_class(source.type))
+    process = CrawlerProcess(settings=scrapy_settings(settings, source))
+    quiet_scrapy_logging()
+    crawler = process.create_crawler(spider_class(source.type))
 
-        def item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
-            stats.errors += 1
-            stats.error = stats.error or f"could not store a post: {failure.value}"
+    def item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
+        stats.errors += 1
+        stats.error = stats.error or f"could not store a post: {failure.value}"
 
-        crawler.signals.connect(item_error, signal=signals.item_error)
-        process.crawl(crawler, source=source, settings=settings, stats=stats, seen=store.seen_urls, now=now)
-        process.start()
-    finally:
-        store.close()
-    stats.finished_at = utcnow()
-    return stats
+    def spider_closed(spider: Any, reason: str) -> None:
+        if reason == "shutdown" and stats.error is None:
+            stats.stopped = True  # stopped from outside; the parent knows if it was its timeout
+            stats.error = "stopped by a signal before the crawl finished"
+
+    def spider_opened(spider: Any) -> None:
+        from twisted.internet import reactor  # installed by Scrapy by now (importing it earlier would choose one)
+
+        reactor.callLater(max(0.0, deadline - time.monotonic()), timed_out)
+
+    def timed_out() -> None:
+        # the parent's timeout fires first (its clock started earlier); this one is for an orphan
+        state["timed_out"] = True
+        stats.errors += 1
+        stats.stopped = False
+        stats.error = f"timed out after {limit:g}s"
+        _stop_crawl(process)
+
+    crawler.signals.connect(item_error, signal=signals.item_error)
+    crawler.signals.connect(spider_closed, signal=signals.spider_closed)
+    crawler.signals.connect(spider_opened, signal=signals.spider_opened)
+    process.crawl(crawler, source=source, settings=settings, stats=stats, seen=store.seen_urls, now=now)
+    state["process"] = process
+    # our handlers stay in place (on_signal): Scrapy's would wait for open downloads without end
+    process.start(install_signal_handlers=False)
 
 
 def stats_line(stats: CrawlStats) -> str:
@@ -86,8 +193,9 @@ def parse_stats_line(output: str) -> CrawlStats | None:
 
 
 # -- the parent --------------------------------------------------------------------------------
-def _child_command(settings: Settings, name: str) -> list[str]:
-    return [sys.executable, "-m", "yuqing", "--config", str(settings.config_file), "crawl-source", name]
+def _child_command(settings: Settings, name: str, limit: float, run_id: int) -> list[str]:
+    return [sys.executable, "-m", "yuqing", "--config", str(settings.config_file), "crawl-source", name,
+            "--timeout", f"{limit:g}", "--run-id", str(run_id), "--parent-pid", str(os.getpid())]
 
 
 def _kill(proc: subprocess.Popen[str], sig: int) -> None:
@@ -117,13 +225,13 @@ def crawl_one(settings: Settings, name: str, timeout: float | None = None) -> Cr
         stats = CrawlStats(source=name, started_at=started, error="cannot start a crawl: settings have no config file")
     else:
         try:
-            stats = _run_child(settings, name, limit, started)
+            stats = _run_child(settings, name, limit, started, run_id)
         except BaseException:
             with Store(settings.db_path) as store:  # the run is not left open
-                store.finish_run(run_id, CrawlStats(source=name, started_at=started, errors=1,
-                                                    error="interrupted before the crawl finished"))
+                store.finish_run(run_id, CrawlStats(source=name, started_at=started, stopped=True,
+                                                    error="stopped: interrupted before the crawl finished"))
             raise
-    if stats.error and stats.error.startswith("timed out") and stats.new == 0:
+    if stats.error and (stats.stopped or stats.error.startswith("timed out")) and stats.new == 0:
         # a killed child could not report; what it stored still counts
         with Store(settings.db_path) as store:
             stats.new = int(store.scalar("SELECT count(*) FROM posts WHERE source = ? AND id > ?", (name, last_id)))
@@ -136,10 +244,10 @@ def crawl_one(settings: Settings, name: str, timeout: float | None = None) -> Cr
     return stats
 
 
-def _run_child(settings: Settings, name: str, limit: float, started: datetime) -> CrawlStats:
+def _run_child(settings: Settings, name: str, limit: float, started: datetime, run_id: int) -> CrawlStats:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        _child_command(settings, name), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        _child_command(settings, name, limit, run_id), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         encoding="utf-8", errors="replace", start_new_session=True, env=env,
     )
     with _active_lock:
@@ -167,16 +275,27 @@ def _run_child(settings: Settings, name: str, limit: float, started: datetime) -
     finally:
         with _active_lock:
             _active.discard(proc)
+            stopped_by_us = _stopping.pop(proc.pid, None)
     stats = parse_stats_line(out or "")
-    if _interrupted.is_set():
-        stats = stats or CrawlStats(source=name, started_at=started)
-        stats.error = "interrupted before the crawl finished"
-        stats.errors += 1
-    elif timed_out:
+    status = proc.returncode
+    signalled = status is not None and status < 0 and -status in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    if timed_out:
         stats = stats or CrawlStats(source=name, started_at=started)
         stats.error = f"timed out after {limit:g}s"
         stats.errors += 1
-    elif stats is None:
+        stats.stopped = False
+    elif stats is not None and not stats.stopped:
+        pass  # it finished by itself (perhaps just as a shutdown came): its outcome stands
+    elif stopped_by_us or signalled or stats is not None:
+        # a shutdown, not the source's fault: recorded in words, not counted as a failure
+        stats = stats or CrawlStats(source=name, started_at=started)
+        stats.stopped = True
+        if stopped_by_us:
+            stats.error = f"stopped: {stopped_by_us}"
+        else:
+            how = signal.Signals(-status).name if signalled else "a signal"
+            stats.error = f"stopped: the crawler process got {how} from outside yuqing (a shutdown?) before it finished"
+    else:
         stats = CrawlStats(source=name, started_at=started, errors=1,
                            error=f"crawler process failed (exit status {proc.returncode}): {_last_words(err or '')}")
     if err and (stats.error or logger.isEnabledFor(logging.DEBUG)):
@@ -210,22 +329,22 @@ def crawl_sources(settings: Settings, names: list[str] | None = None, workers: i
             return CrawlStats(source=name, errors=1, error=f"crawl could not run: {type(exc).__name__}: {exc}")
 
     workers = workers or getattr(settings.daemon, "crawl_workers", WORKERS)
-    _interrupted.clear()
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen)))) as pool:
         try:
             return list(pool.map(one, chosen))
         except BaseException:
             # Ctrl-C reaches only this (main) thread: stop the children the workers wait on
-            stop_children()
+            stop_children(reason="the crawl was interrupted")
             raise
 
 
-def stop_children(grace: float = GRACE_SECONDS) -> None:
+def stop_children(grace: float = GRACE_SECONDS, reason: str = "the daemon shut down") -> None:
     """SIGTERM every running crawl child (they flush what they have), SIGKILL after `grace`;
-    their runs are recorded as interrupted."""
-    _interrupted.set()
+    their runs are recorded as "stopped: <reason>", not as failures of their sources."""
     with _active_lock:
         procs = list(_active)
+        for proc in procs:
+            _stopping[proc.pid] = reason
     for proc in procs:
         _kill(proc, signal.SIGTERM)
     deadline = time.monotonic() + grace

@@ -37,6 +37,10 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, pipelines: bool
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(max(1, crawl.concurrency)),
         "CONCURRENT_REQUESTS": max(1, crawl.concurrency) * 2,
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, crawl.concurrency),
+        # a page's posts leave as one PostBatch and the pipeline is synchronous, so a response
+        # yields a handful of outputs: Scrapy's default of 100 output workers per response
+        # (asyncio tasks, each created and woken) was most of the per-page CPU (bench/crawl.py)
+        "CONCURRENT_ITEMS": 8,
         "DOWNLOAD_TIMEOUT": crawl.request_timeout,
         "DOWNLOAD_MAXSIZE": crawl.max_body,
         "DOWNLOAD_WARNSIZE": 0,

@@ -194,7 +194,7 @@ class BaseSpider(scrapy.Spider):
             limit = self.settings.getint("REDIRECT_MAX_TIMES") if hasattr(self, "settings") else 0
             return f"redirect loop: gave up after {limit or 'too many'} redirects starting at {url}"
         if "robots.txt" in text.lower():
-            return f"forbidden by robots.txt: {url}"
+            return f"refused by robots.txt: {url} is disallowed for {self.robots_agent()}"
         if "max size" in text or kind in ("DownloadCancelledError", "CancelledError") and "size" in text:
             limit = self.settings.getint("DOWNLOAD_MAXSIZE") if hasattr(self, "settings") else 0
             return f"response too large from {url} (over {limit / 1024**2:g} MB); nothing stored"
@@ -206,6 +206,15 @@ class BaseSpider(scrapy.Spider):
         if "DNS" in kind or "CannotResolveHost" in kind:
             return f"cannot resolve host {host_of(url)}"
         return f"{kind} fetching {url}: {text}".strip().rstrip(":")
+
+    def robots_agent(self) -> str:
+        """The user agent robots.txt rules are read for (Scrapy's choice: ROBOTSTXT_USER_AGENT,
+        else the User-Agent), by its product token: "yuqing" for "yuqing/0.1 (+...)"."""
+        agent = ""
+        if hasattr(self, "settings"):
+            agent = self.settings.get("ROBOTSTXT_USER_AGENT") or self.settings.get("USER_AGENT") or ""
+        agent = agent or self.app_settings.crawl.user_agent
+        return agent.split("/")[0].split()[0] if agent.strip() else "our user agent"
 
     def record_error(self, message: str, *, fatal: bool) -> None:
         """Count an error; a fatal one (a list/feed/API page, a block) becomes the run's error."""
