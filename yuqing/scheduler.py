@@ -164,7 +164,7 @@ class Daemon:
         with self._crawls_lock:
             still = bool(self._crawls)
         if still:
-            try:  # the crawl stage's own way: its runs are then recorded as "interrupted"
+            try:  # the crawl stage's own way: its runs are then recorded as "stopped: the daemon shut down", not as failures
                 from yuqing.crawlers.runner import stop_children
 
                 stop_children(grace=CHILD_GRACE)
