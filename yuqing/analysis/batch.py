@@ -15,7 +15,7 @@ from datetime import datetime
 import click
 
 from yuqing.analysis.analyzer import for_settings
-from yuqing.analysis.events import EventIndex
+from yuqing.analysis.events import EventIndex, sub_places
 from yuqing.models import from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store
@@ -40,7 +40,7 @@ def analyze_pending(settings: Settings, store: Store, *, limit: int | None = Non
         return 0
     analyzer = for_settings(settings)
     cfg = settings.analysis
-    index = EventIndex(cfg.event_window, cfg.event_similarity)
+    index = EventIndex(cfg.event_window, cfg.event_similarity, sub_places(settings.locality.name, settings.locality.aliases))
     since = _pending_since(store)
     if since is not None:
         index.load(store.conn, since - index.window)
