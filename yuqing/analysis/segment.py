@@ -1,9 +1,11 @@
 """jieba, loaded once per process, with the locality's names and the user dictionary added.
 
-Search needs the same segmentation at index time and at query time, so it has its own tokenizer
-that nothing extends (`index_tokenizer`): posts are indexed with `cut_for_search` (a long word is
-indexed together with the shorter words inside it), queries are cut with the plain mode, so a
-2-character query such as 停水 hits 小区停水三天 as well as 停水.
+Search: posts are indexed with `cut_for_search` (a long word is indexed together with the shorter
+words inside it) and queries are cut with the plain mode, so a 2-character query such as 停水 hits
+小区停水三天 as well as 停水. The process that indexes (the daemon's analysis) may know words the
+process that queries (the web app) does not, such as place names; the index's character column
+(`chars_for_index`) makes a query that occurs verbatim hit whatever the two dictionaries were. One
+tokenizer per process: a second jieba dictionary would cost about 70 MB.
 """
 
 from __future__ import annotations
@@ -101,27 +103,9 @@ def cut(text: str) -> list[str]:
     return [w for w in tokenizer().lcut(text) if _WORD.search(w)]
 
 
-_index_tokenizer = None
-
-
-def index_tokenizer():
-    """A second, never-extended jieba for the full-text index and its queries.
-
-    Index and query must be cut with the same dictionary, whatever words a process has taught the
-    analysis tokenizer (taxonomy terms, place names): a crawl child, the daemon and the web app then
-    always agree. HMM guessing is off for the same reason: it cuts unknown words by context.
-    """
-    global _index_tokenizer
-    if _index_tokenizer is None:
-        with _lock:
-            if _index_tokenizer is None:
-                _index_tokenizer = _new_tokenizer()
-    return _index_tokenizer
-
-
 def cut_for_index(text: str) -> str:
     """Space-joined search-mode tokens, what the full-text index stores."""
-    return " ".join(w for w in index_tokenizer().lcut_for_search(text, HMM=False) if _WORD.search(w))
+    return " ".join(w for w in tokenizer().lcut_for_search(text, HMM=False) if _WORD.search(w))
 
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -142,7 +126,7 @@ def fts_query(query: str) -> str:
     """
     terms = []
     for chunk in query.split():
-        words = [w for w in index_tokenizer().lcut(chunk, HMM=False) if _WORD.search(w)]
+        words = [w for w in tokenizer().lcut(chunk, HMM=False) if _WORD.search(w)]
         chars = chars_for_index(chunk)
         if not words or not chars:
             continue
