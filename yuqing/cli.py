@@ -172,7 +172,7 @@ def _register() -> None:
     from yuqing.analysis.commands import commands as analysis_commands
     from yuqing.crawlers.commands import commands as crawl_commands
     from yuqing.digest.commands import commands as digest_commands
-    from yuqing.scheduler import commands as daemon_commands
+    from yuqing.daemon.commands import commands as daemon_commands
 
     for group in (crawl_commands, analysis_commands, alert_commands, digest_commands, daemon_commands):
         for command in group:
