@@ -12,6 +12,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 from yuqing import settings as settings_mod
 from yuqing.crawlers.spiders import spider_class
 from yuqing.crawlers.spiders.base import PostBatch
+from yuqing.crawlers.text import clean_text, has_markup, normalize_space
 from yuqing.models import Post
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
@@ -51,6 +52,15 @@ def run(spider: Any, response: TextResponse) -> tuple[list[Post], list[Request]]
     out = list(spider.on_response(response))
     batches = [o for o in out if isinstance(o, PostBatch)]
     assert len(batches) <= 1 and all(isinstance(o, (PostBatch, Request)) for o in out)  # one batch a page
+    for post in (p for b in batches for p in b.posts):
+        # the batch says its words are clean, so the pipeline will not clean them again: cleaning
+        # again must change nothing, except that words which look like markup ("the <form>
+        # element", written escaped on the page) are what the reader saw and stay
+        assert batches[0].cleaned
+        for name in ("title", "text", "author"):
+            value = getattr(post, name)
+            again = normalize_space(value) if has_markup(value) else clean_text(value)
+            assert again == value, f"{name} of {post.url} is not clean: {value!r}"
     return [p for b in batches for p in b.posts], [o for o in out if isinstance(o, Request)]
 
 

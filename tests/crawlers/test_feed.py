@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import shared_file
 from tests.crawlers.conftest import NOW, make_spider, page, respond, run
+from yuqing.crawlers.spiders.base import PostBatch
 from yuqing.crawlers.spiders.feed import parse_feed_bytes
 from yuqing.errors import SourceError
 
@@ -126,6 +127,25 @@ def test_real_feeds(name, count):
     assert all(p.title and p.url.startswith("http") and p.published_at for p in posts)
     for p in posts:
         assert "<iframe" not in p.text and "<p>" not in p.text and "<![CDATA[" not in p.text
+
+
+def test_markup_written_as_text_is_stored_as_text(settings, store):
+    # the article shows the words "<form>" (escaped in its HTML): cleaned once, by the spider,
+    # they reach the store; a second cleaning in the pipeline used to eat them as a tag
+    from yuqing.crawlers.pipelines import PostPipeline
+
+    spider = make_spider({"type": "feed", "url": URL, "match_all": True})
+    spider.app_settings = settings
+    body = shared_file("pages/ruanyifeng_atom.xml").read_bytes()
+    posts, _ = run(spider, respond(spider, URL, body, parser="parse_feed", content_type="application/xml"))
+    pipe = PostPipeline()
+    pipe.open_spider(spider)
+    pipe.process_item(PostBatch(posts, cleaned=True), spider)
+    pipe.close_spider(spider)
+    texts = [r["text"] for r in store.query("SELECT text FROM posts")]
+    assert len(texts) == 3
+    assert any("为表单元素<form>加上一个data-action属性" in t for t in texts)
+    assert all("<p>" not in t and "<img" not in t and "&lt;" not in t for t in texts)
 
 
 @pytest.mark.parametrize("name", ["rss20_cdata.xml", "rss091.xml", "rss_gbk_undeclared.xml", "rss_big5_undeclared.xml",

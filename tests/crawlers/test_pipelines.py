@@ -132,3 +132,61 @@ def test_pipeline_writes_in_batches(settings, store, monkeypatch):
     assert store.count_posts() == 3
     pipe.close_spider(spider)
     assert store.count_posts() == 4 and spider.crawl_stats.new == 4
+
+
+def test_each_text_is_cleaned_once_from_spider_to_store(settings, store, monkeypatch):
+    """The feed spider cleans title, text and author as it parses; its batch says so and the
+    pipeline does not clean them again. A batch not marked clean, or a lone Post, is cleaned."""
+    import yuqing.crawlers.pipelines as pipelines
+    import yuqing.crawlers.spiders.feed as feed
+    from tests.crawlers.conftest import page, respond
+
+    calls = {"spider": 0, "pipeline": 0}
+
+    def counting(where):
+        real = pipelines.clean_text
+
+        def clean(value):
+            calls[where] += 1
+            return real(value)
+        return clean
+
+    monkeypatch.setattr(feed, "clean_text", counting("spider"))
+    monkeypatch.setattr(pipelines, "clean_text", counting("pipeline"))
+    spider = make_spider({"type": "feed", "url": "http://x.cn/feed", "match_all": True})
+    spider.app_settings = settings
+    out = list(spider.on_response(respond(spider, "http://x.cn/feed", page("rss20_cdata.xml"), parser="parse_feed",
+                                          content_type="application/xml")))
+    (batch,) = [o for o in out if isinstance(o, PostBatch)]
+    assert batch.cleaned and len(batch.posts) >= 3
+    assert calls["spider"] >= 3 * len(batch.posts)  # title, text, author (and skipped empty entries)
+    pipe = PostPipeline()
+    pipe.open_spider(spider)
+    pipe.process_item(batch, spider)
+    assert calls["pipeline"] == 0
+    # not marked clean: cleaned here, three fields a post
+    pipe.process_item(PostBatch([post("<b>蘆山縣</b>", "<p>龍門鄉&nbsp;停水</p>", "http://x.cn/a")]), spider)
+    pipe.process_item(post("芦山县", "<p>单独一条</p>", "http://x.cn/b"), spider)
+    assert calls["pipeline"] == 6
+    pipe.close_spider(spider)
+    rows = {r["url"]: r for r in store.query("SELECT url, title, text FROM posts")}
+    assert (rows["http://x.cn/a"]["title"], rows["http://x.cn/a"]["text"]) == ("芦山县", "龙门乡 停水")
+    assert rows["http://x.cn/b"]["text"] == "单独一条"
+    assert len(rows) == len(batch.posts) + 2
+
+
+def test_a_clean_batch_is_still_converted_trimmed_and_hashed(settings, store, monkeypatch):
+    import yuqing.crawlers.pipelines as pipelines
+
+    monkeypatch.setattr(pipelines, "MAX_TEXT", 10)
+    spider = make_spider({"type": "feed", "url": "http://x.cn/feed"})
+    spider.app_settings = settings
+    pipe = PostPipeline()
+    pipe.open_spider(spider)
+    clean = post("蘆山縣\n停水", "龍門鄉居民明天全天停水請儲水", "http://x.cn/1")
+    clean.author = "張三\n李四"
+    pipe.process_item(PostBatch([clean, post("", "", "http://x.cn/2")], cleaned=True), spider)
+    pipe.close_spider(spider)
+    (row,) = store.query("SELECT title, text, author, content_hash FROM posts")
+    assert (row["title"], row["text"], row["author"]) == ("芦山县 停水", "龙门乡居民明天全天停", "張三 李四")
+    assert row["content_hash"] and spider.crawl_stats.new == 1

@@ -15,6 +15,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
+from yuqing.crawlers.spiders.base import PostBatch
 from yuqing.crawlers.text import canonical_url, clean_text, to_simplified
 from yuqing.models import CrawlStats, Post
 from yuqing.settings import Locality
@@ -28,12 +29,21 @@ BATCH_SECONDS = 1.0
 
 
 class PostCleaner:
-    """Strip HTML and site furniture, normalise whitespace, traditional -> simplified."""
+    """Strip HTML and site furniture, normalise whitespace, traditional -> simplified.
 
-    def clean(self, post: Post) -> Post | None:
-        post.title = to_simplified(clean_text(post.title).replace("\n", " "))[:MAX_TITLE]
-        post.text = to_simplified(clean_text(post.text))[:MAX_TEXT]
-        post.author = clean_text(post.author).replace("\n", " ")[:200]
+    `already_clean`: title, text and author came through text.clean_text in the spider (a
+    PostBatch marked `cleaned`); cleaning is then skipped, the rest is done. Cleaning twice cost
+    time and was wrong: words shown as markup ("the <form> element", escaped on the page) came
+    out of the first pass as text and the second pass dropped them as a tag.
+    """
+
+    def clean(self, post: Post, *, already_clean: bool = False) -> Post | None:
+        title, text, author = post.title, post.text, post.author
+        if not already_clean:
+            title, text, author = clean_text(title), clean_text(text), clean_text(author)
+        post.title = to_simplified(title.replace("\n", " "))[:MAX_TITLE]
+        post.text = to_simplified(text)[:MAX_TEXT]
+        post.author = author.replace("\n", " ")[:200]
         if not post.title and not post.text:
             return None
         post.content_hash = ""  # the hash is of the cleaned words
@@ -127,9 +137,9 @@ class PostPipeline:
             self.timer = task.LoopingCall(self.flush)
             self.timer.start(BATCH_SECONDS, now=False)
 
-    def keep(self, post: Post) -> bool:
+    def keep(self, post: Post, already_clean: bool = False) -> bool:
         """The first three steps; True when the post goes on to the store."""
-        if self.cleaner.clean(post) is None:
+        if self.cleaner.clean(post, already_clean=already_clean) is None:
             return False
         if not self.spider.source.match_all and not self.matcher.matches_post(post):
             return False
@@ -140,8 +150,9 @@ class PostPipeline:
         return True
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        posts = item.posts if hasattr(item, "posts") else [item]
-        kept = [p for p in posts if isinstance(p, Post) and self.keep(p)]
+        posts = item.posts if isinstance(item, PostBatch) else [item]
+        clean = isinstance(item, PostBatch) and item.cleaned  # a lone Post is cleaned here
+        kept = [p for p in posts if isinstance(p, Post) and self.keep(p, clean)]
         if not kept:
             raise DropItem(f"nothing new about the locality in {len(posts)} post(s)")
         self.buffer.extend(kept)

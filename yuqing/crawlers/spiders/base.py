@@ -49,9 +49,16 @@ def parse_cookies(header: str) -> dict[str, str]:
 @dataclass
 class PostBatch:
     """The posts of one page, passed through the item pipeline together: one trip through Scrapy's
-    item machinery per page instead of one per post (a feed page holds dozens; bench/crawl.py)."""
+    item machinery per page instead of one per post (a feed page holds dozens; bench/crawl.py).
+
+    `cleaned`: every post's title, text and author already went through text.clean_text, so the
+    pipeline's PostCleaner does not clean them again (it still converts to simplified, trims and
+    hashes). Our spiders clean as they parse, because they need the clean words there: to skip
+    empty entries and to name posts that have no link of their own.
+    """
 
     posts: list[Post] = field(default_factory=list)
+    cleaned: bool = False
 
 
 def host_of(url: str) -> str:
@@ -178,7 +185,7 @@ class BaseSpider(scrapy.Spider):
     def batch(self, posts: list[Post]) -> Iterator[PostBatch]:
         if posts:
             self.crawl_stats.fetched += len(posts)
-            yield PostBatch(posts)
+            yield PostBatch(posts, cleaned=True)  # every parser cleans title, text and author
 
     @staticmethod
     def _fallback(meta: dict[str, Any]) -> Iterator[Post]:

@@ -78,7 +78,8 @@ def mblog_to_post(mblog: dict[str, Any], source: str, now: Any) -> Post | None:
         extra["retweeted"] = {"mid": str(retweet.get("mid") or retweet.get("id") or ""), "text": original}
         if original:
             # a repost counts for what it reposts: the locality may only be named there
-            who = f"@{ruser.get('screen_name')}" if ruser and ruser.get("screen_name") else "原微博"
+            name = clean_text(str(ruser.get("screen_name") or "")) if ruser else ""
+            who = f"@{name}" if name else "原微博"
             text = f"{text}\n//{who}: {original}" if text else f"//{who}: {original}"
     if not text:
         return None
@@ -87,7 +88,7 @@ def mblog_to_post(mblog: dict[str, Any], source: str, now: Any) -> Post | None:
         source=source,
         title="",
         text=text,
-        author=str(user.get("screen_name") or ""),
+        author=clean_text(str(user.get("screen_name") or "")),
         published_at=parse_time(mblog.get("created_at"), now=now),
         reposts=to_int(mblog.get("reposts_count")),
         comments=to_int(mblog.get("comments_count")),
