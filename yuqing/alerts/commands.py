@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from yuqing.cli import App, fail, pass_app
-from yuqing.models import LEVEL_NAMES, to_iso, utcnow
+from yuqing.models import LEVEL_NAMES, utcnow
 from yuqing.settings import parse_duration
 
 STATE_ZH = {"open": "未处理", "escalated": "已升级", "resolved": "已解除"}
@@ -158,13 +158,10 @@ def ack_alert(app: App, alert_id: int, note: str, by: str) -> None:
     """
     if not by.strip():
         fail("--by: give the name of who acknowledges", 2)
+    from yuqing.alerts.lifecycle import acknowledge
+
     store, _ = _alert_row(app, alert_id, readonly=False)
-    now = to_iso(utcnow())
-    with store.transaction():
-        store.conn.execute("UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ?, ack_note = ? WHERE id = ?",
-                           (by, now, note, alert_id))
-        store.conn.execute("INSERT INTO audit_log(at, user, action, detail) VALUES (?, ?, 'alert.ack', ?)",
-                           (now, by, json.dumps({"alert": alert_id, "note": note}, ensure_ascii=False)))
+    acknowledge(store, alert_id, by, note)
     click.echo(f"alert #{alert_id} acknowledged by {by}")
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from yuqing.alerts.levels import rank
-from yuqing.models import Alert, from_iso, to_iso
+from yuqing.models import Alert, from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store
 
@@ -79,6 +79,24 @@ def to_alert(row: dict[str, Any]) -> Alert:
                  resolved_at=from_iso(row.get("resolved_at")), title=row.get("title") or "",
                  explanation=json.loads(row.get("explanation") or "{}"),
                  acknowledged_by=row.get("acknowledged_by"), ack_note=row.get("ack_note"), id=row["id"])
+
+
+def acknowledge(store: Store, alert_id: int, by: str, note: str) -> bool:
+    """An analyst's acknowledgement, with its audit row, in one transaction; False if no such alert.
+
+    The one way to acknowledge: `yuqing alerts ack` and the web app both call it.
+    """
+    with store.transaction():
+        found = store.conn.execute("SELECT state FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        if not found:
+            return False
+        now = to_iso(utcnow())
+        store.conn.execute("UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ?, ack_note = ? WHERE id = ?",
+                           (by, now, note, alert_id))
+        store.conn.execute("INSERT INTO audit_log(at, user, action, detail) VALUES (?, ?, 'alert.ack', ?)",
+                           (now, by, json.dumps({"alert": alert_id, "note": note, "state": found[0]},
+                                                ensure_ascii=False)))
+    return True
 
 
 def apply(settings: Settings, store: Store, findings: list[Any], now: datetime) -> list[Alert]:

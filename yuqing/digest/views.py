@@ -219,16 +219,11 @@ def acknowledge(app: WebApp, req: Request) -> Response:
     note = req.form.get("note", "").strip()
     if len(note) > MAX_NOTE:
         raise HTTPError(400, f"备注过长（最多 {MAX_NOTE} 字）。")
+    from yuqing.alerts.lifecycle import acknowledge as acknowledge_alert
+
     with app.writer() as store:
-        with store.transaction():
-            found = store.conn.execute("SELECT state FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-            if not found:
-                raise HTTPError(404, f"预警 {alert_id} 不存在。")
-            now = to_iso(utcnow())
-            store.conn.execute("UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ?, ack_note = ? WHERE id = ?",
-                               (req.user, now, note, alert_id))
-            auth.audit(store, req.user or "", "alert.ack", {"alert": alert_id, "note": note, "state": found[0]},
-                       commit=False)
+        if not acknowledge_alert(store, alert_id, req.user or "", note):
+            raise HTTPError(404, f"预警 {alert_id} 不存在。")
     logger.info("alert %d acknowledged by %s", alert_id, req.user)
     return Response.redirect(f"/alert/{alert_id}?done=1")
 
