@@ -13,36 +13,18 @@ import sys
 import time
 from pathlib import Path
 
-
-from tests.conftest import LocalSite, Response
+from tests.conftest import BASE_CONFIG, LocalSite, Response
 from tests.crawlers.conftest import page
 from yuqing import settings as settings_mod
 from yuqing.crawlers.runner import crawl_one
 from yuqing.store import Store
 
-CRAWL = """
-[locality]
-name = "芦山县"
-aliases = ["芦山", "龙门乡", "飞仙关"]
-exclude = ["庐山"]
-
-[store]
-path = "yuqing.db"
-
-[crawl]
-delay = "0s"
-autothrottle = false
-obey_robots = true
-timeout = "60s"
-request_timeout = "{request_timeout}"
-retries = 0
-max_pages = 5
-"""
-
 
 def write(tmp_path: Path, sources: str, request_timeout: str = "5s") -> Path:
+    """The shared test config (tests/conftest.py) with a page cap and the given request timeout."""
     path = tmp_path / "yuqing.toml"
-    path.write_text(CRAWL.format(request_timeout=request_timeout) + sources, encoding="utf-8")
+    config = BASE_CONFIG.replace('request_timeout = "5s"', f'request_timeout = "{request_timeout}"')
+    path.write_text(config + "max_pages = 5\n" + sources, encoding="utf-8")
     return path
 
 
