@@ -225,7 +225,7 @@ def main() -> int:
     print(f"  build_digest({DAY}):                 {build:7.3f} s   goal 10 s: {build / 10:.2f} of the budget")
     print(f"  baseline: read all {n:,} rows of the day: {floor:7.3f} s   ratio {build / floor:.1f}x")
 
-    from yuqing.digest.web import make_server
+    from yuqing.web.app import make_server
 
     server = make_server(settings, "127.0.0.1", 0)
     server.start()

@@ -313,7 +313,7 @@ class Daemon:
 
     def _deliver(self) -> tuple[int, int]:
         try:
-            from yuqing.alerts.delivery import deliver_pending
+            from yuqing.delivery.outbox import deliver_pending
 
             sent, failed = deliver_pending(self.settings, self._work_store)
         except Exception as exc:

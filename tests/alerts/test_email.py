@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 
 from tests.alerts.helpers import T0, add_event, background, spike
 from yuqing import settings as settings_mod
-from yuqing.alerts import delivery, detector
+from yuqing.alerts import detector
+from yuqing.delivery import outbox as delivery
 from yuqing.store import Store
 
 NOW = T0 + timedelta(weeks=3, hours=10)

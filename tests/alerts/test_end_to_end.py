@@ -13,7 +13,8 @@ from email.utils import format_datetime
 from tests.alerts.helpers import background
 from tests.conftest import Response
 from yuqing import settings as settings_mod
-from yuqing.alerts import delivery, detector
+from yuqing.alerts import detector
+from yuqing.delivery import outbox as delivery
 from yuqing.models import utcnow
 from yuqing.store import Store
 

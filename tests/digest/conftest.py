@@ -43,7 +43,7 @@ def populated(dstore: Store) -> Populated:
 
 
 def start_web(settings: Settings):
-    from yuqing.digest.web import make_server
+    from yuqing.web.app import make_server
 
     server = make_server(settings, "127.0.0.1", 0)
     server.start()
@@ -53,7 +53,7 @@ def start_web(settings: Settings):
 @pytest.fixture
 def web(dsettings: Settings, populated: Populated, dstore: Store):
     """The web app on a free loopback port, over a populated store with its digest built and a user."""
-    from yuqing.digest.auth import add_user
+    from yuqing.web.auth import add_user
     from yuqing.digest.builder import build_digest
 
     build_digest(dsettings, dstore, populated.day, send=False)

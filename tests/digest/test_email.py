@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.digest.populate import DAY, HOSTILE_TITLE, populate_day
 from tests.digest.test_builder import SECTIONS
-from yuqing.alerts.delivery import deliver_pending
+from yuqing.delivery.outbox import deliver_pending
 from yuqing.digest.builder import build_digest
 from yuqing.store import Store
 

@@ -10,8 +10,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 
 from tests.digest.conftest import start_web
-from yuqing.digest import auth
-from yuqing.digest.web import Request, WebApp, safe_next
+from yuqing.web import auth
+from yuqing.web.app import Request, WebApp, safe_next
 
 
 class Client:

@@ -44,7 +44,7 @@ def detect(app: App, at: str | None, no_send: bool) -> None:
 
         yuqing --config yuqing.toml detect
     """
-    from yuqing.alerts.delivery import deliver_pending
+    from yuqing.delivery.outbox import deliver_pending
     from yuqing.alerts.detector import detect as run_detect
 
     settings = app.settings
@@ -122,7 +122,7 @@ def show_alert(app: App, alert_id: int, as_json: bool) -> None:
 
         yuqing --config yuqing.toml alerts show 12
     """
-    from yuqing.alerts.delivery import deliveries
+    from yuqing.delivery.outbox import deliveries
     from yuqing.alerts.lifecycle import to_alert
     from yuqing.alerts.message import render_alerts
 
@@ -211,7 +211,7 @@ def deliver(app: App) -> None:
 
         yuqing --config yuqing.toml deliver
     """
-    from yuqing.alerts.delivery import deliver_pending
+    from yuqing.delivery.outbox import deliver_pending
 
     sent, failed = deliver_pending(app.settings, app.store())
     click.echo(f"deliveries: {sent} sent, {failed} failed")

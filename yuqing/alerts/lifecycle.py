@@ -101,7 +101,8 @@ def acknowledge(store: Store, alert_id: int, by: str, note: str) -> bool:
 
 def apply(settings: Settings, store: Store, findings: list[Any], now: datetime) -> list[Alert]:
     """Turn findings into alert changes and queue one message for what was opened or escalated."""
-    from yuqing.alerts import delivery, message
+    from yuqing.alerts import message
+    from yuqing.delivery import outbox as delivery
 
     current = {(r["kind"], r["key"]): _tracked(r)
                for r in store.query("SELECT * FROM alerts WHERE state != 'resolved'")}

@@ -313,7 +313,7 @@ def build_digest(settings: Settings, store: Store, day: date | None = None, *, s
     logger.info("digest %s built: %d posts, %d alerts, page %s", data["date"], data["overview"]["posts"],
                 len(data["alerts"]), path)
     if send:
-        from yuqing.alerts.delivery import enqueue
+        from yuqing.delivery.outbox import enqueue
 
         enqueue(store, settings, kind="digest", ref=data["date"], subject=subject, html=mail_html, text=text,
                 recipients=list(settings.digest.to))

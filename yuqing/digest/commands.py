@@ -52,7 +52,7 @@ def serve(app: App, bind: str | None) -> None:
 
         yuqing --config yuqing.toml serve --bind 127.0.0.1:8080
     """
-    from yuqing.digest.web import parse_bind, serve as run
+    from yuqing.web.app import parse_bind, serve as run
 
     try:
         host, port = parse_bind(bind or app.settings.web.bind)
@@ -89,7 +89,7 @@ def user_add(app: App, name: str, password_stdin: bool, replace: bool) -> None:
         yuqing --config yuqing.toml user add zhang
         echo 's3cret-pass' | yuqing --config yuqing.toml user add li --password-stdin
     """
-    from yuqing.digest.auth import AuthError, add_user
+    from yuqing.web.auth import AuthError, add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -1,7 +1,7 @@
 """`yuqing serve`: a small web app over the store, on the standard library's ThreadingHTTPServer.
 
 No framework: a list of (method, path pattern, view) routes, a Request and a Response. Views live
-in `yuqing.digest.views`. Browsing opens the store read-only, one connection per request (each
+in `yuqing.web.views`. Browsing opens the store read-only, one connection per request (each
 request has its own thread); only the analysts' actions (acknowledge, correct, login's audit row)
 open it for writing, briefly. Every page is sent with a Content-Security-Policy that allows no
 script and nothing from another origin, so even a markup bug could not load or run anything.
@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from yuqing.digest import auth
+from yuqing.web import auth
 from yuqing.errors import StoreError
 from yuqing.settings import Settings
 from yuqing.store import Store
@@ -95,7 +95,7 @@ class WebApp:
     """Routes requests to views; owns the signing key and the store path."""
 
     def __init__(self, settings: Settings) -> None:
-        from yuqing.digest import views
+        from yuqing.web import views
 
         self.settings = settings
         self.db_path = settings.db_path
@@ -127,7 +127,7 @@ class WebApp:
 
     # -- dispatch -----------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
-        from yuqing.digest import views
+        from yuqing.web import views
 
         req.session = auth.read_session(self.key, req.cookies.get(SESSION_COOKIE))
         try:

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from yuqing.digest import auth, charts, render
+from yuqing.digest import charts, render
+from yuqing.web import auth
 from yuqing.digest.builder import day_bounds, excerpt
-from yuqing.digest.web import PRE_COOKIE, SESSION_COOKIE, HTTPError, Request, Response, WebApp, safe_next
+from yuqing.web.app import PRE_COOKIE, SESSION_COOKIE, HTTPError, Request, Response, WebApp, safe_next
 from yuqing.models import LABELS, to_iso, utcnow
 
 logger = logging.getLogger(__name__)

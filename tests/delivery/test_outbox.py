@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from yuqing import settings as settings_mod
-from yuqing.alerts import delivery
+from yuqing.delivery import outbox as delivery
 from yuqing.models import utcnow
 from yuqing.store import Store
 
@@ -189,7 +189,7 @@ def test_channel_removed_from_config_fails_in_words(write_config, smtp):
 _CHILD = """
 import sys
 from yuqing import settings
-from yuqing.alerts.delivery import deliver_pending
+from yuqing.delivery.outbox import deliver_pending
 from yuqing.store import Store
 s = settings.load(sys.argv[1])
 with Store(s.db_path) as st:

@@ -1,0 +1,1 @@
+"""The delivery outbox: queued messages and the channels that send them (email, apprise, .eml files)."""

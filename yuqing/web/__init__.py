@@ -1,0 +1,1 @@
+"""`yuqing serve`: the web app over the store (login, sessions, CSRF, pages, actions)."""
