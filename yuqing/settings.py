@@ -173,6 +173,27 @@ class AlertsConfig:
     min_baseline: float = _help("the baseline never counts as fewer negative posts per window than this", default=1.0)
     level_scores: tuple[float, ...] = _help("spike score at which yellow, orange, red begin (3 rising numbers)", default=(3.0, 4.0, 5.0))
     top_posts: int = _help("posts quoted in an alert's explanation", default=5)
+    watch_terms: tuple[str, ...] = _help("a post containing one of these opens a 待研判 case at once", default=())
+
+
+@dataclass(frozen=True)
+class UnitConfig:
+    name: str = _help("a unit cases are assigned to, e.g. 县水务局")
+    notify: tuple[str, ...] = _help("apprise URLs of the unit (empty: [alerts] notify)", default=())
+
+
+@dataclass(frozen=True)
+class DeadlineConfig:
+    respond: Duration = _help("first public response due this long after assignment")
+    close: Duration = _help("办结 due this long after assignment")
+
+
+@dataclass(frozen=True)
+class CasesConfig:
+    escalate_to: tuple[str, ...] = _help("apprise URLs told of every overdue case (empty: [alerts] notify)", default=())
+    deadlines: dict[str, DeadlineConfig] = _help(
+        "per level (红/橙/黄/蓝): respond and close durations; unset levels keep the defaults"
+        " 红 2h/24h, 橙 4h/48h, 黄 12h/3d, 蓝 24h/7d", default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,6 +235,8 @@ class Settings:
     digest: DigestConfig = _help("the daily digest", default_factory=DigestConfig)
     web: WebConfig = _help("the web app", default_factory=WebConfig)
     daemon: DaemonConfig = _help("the daemon", default_factory=DaemonConfig)
+    units: tuple[UnitConfig, ...] = _help("units cases are assigned to ([[units]])", default=())
+    cases: CasesConfig = _help("研判 and 处置 of cases", default_factory=CasesConfig)
     base_dir: str = field(default=".", metadata={"internal": True})
     config_file: str = field(default="", metadata={"internal": True})  # for child processes
 
@@ -346,6 +369,27 @@ def _check(settings: Settings) -> None:
     if ":" not in settings.web.bind:
         raise ConfigError("web.bind", f"expected host:port, got {settings.web.bind!r}")
     _check_alerts(settings.alerts)
+    _check_cases(settings)
+
+
+def _check_cases(settings: Settings) -> None:
+    names = {"红": "red", "橙": "orange", "黄": "yellow", "蓝": "blue"}
+    for key, limits in settings.cases.deadlines.items():
+        if key not in names and key not in names.values():
+            raise ConfigError(f"cases.deadlines.{key}", "expected a level: 红, 橙, 黄 or 蓝")
+        if limits.respond <= 0 or limits.close < limits.respond:
+            raise ConfigError(f"cases.deadlines.{key}", "respond must be more than zero and close no sooner")
+    seen: set[str] = set()
+    for i, unit in enumerate(settings.units):
+        if not unit.name.strip() or unit.name in seen:
+            raise ConfigError(f"units[{i}].name", f"must be a unique, non-empty name, got {unit.name!r}")
+        seen.add(unit.name)
+        for url in unit.notify:
+            if "://" not in url:
+                raise ConfigError(f"units[{i}].notify", f"expected an apprise URL like mailto://..., got {url!r}")
+    for url in settings.cases.escalate_to:
+        if "://" not in url:
+            raise ConfigError("cases.escalate_to", f"expected an apprise URL like mailto://..., got {url!r}")
 
 
 def _check_alerts(alerts: AlertsConfig) -> None:

@@ -63,7 +63,8 @@ def test_spike_opens_one_alert_per_scope_and_one_message(steady):
     assert {(a.kind, a.key) for a in changed} == {("locality", "芦山县"), ("topic", "征地拆迁"), ("event", str(ev))}
     assert all(a.state == "open" for a in changed)
     [msg] = _deliveries(store)
-    assert msg["ref"] == ",".join(f"{a.id}:{a.level}" for a in changed)
+    top = max(changed, key=lambda a: ["blue", "yellow", "orange", "red"].index(a.level))
+    assert msg["ref"] == f"case1:{top.level}," + ",".join(f"{a.id}:{a.level}" for a in changed)  # one case
     assert "芦山县" in msg["subject"] and "负面" in msg["subject"]
     loc = next(a for a in changed if a.kind == "locality")
     best = loc.explanation["best_window"]

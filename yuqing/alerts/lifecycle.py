@@ -150,8 +150,12 @@ def apply(settings: Settings, store: Store, findings: list[Any], now: datetime) 
             elif action == "suppress":
                 logger.info("%s %s fired at %s during its cooldown: not reopened", finding.kind, finding.key, finding.level)
         if notify:
+            from yuqing.cases.grouping import attach  # an incident's alerts become one case, one message
+
             rows = [to_alert(r) for r in store.query(
                 f"SELECT * FROM alerts WHERE id IN ({','.join('?' * len(notify))}) ORDER BY id", notify)]
+            rows = attach(settings, store, rows, now)
+        if notify and rows:
             subject, html, text = message.render_alerts(settings, rows, now)
             ref = ",".join(f"{a.id}:{a.level}" for a in rows)
             delivery.enqueue_rows(store, settings, kind="alert", ref=ref, subject=subject, html=html, text=text)

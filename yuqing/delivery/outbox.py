@@ -88,20 +88,34 @@ def channel_id(url: str) -> str:
     return f"{parts.scheme}#{digest}"
 
 
-def channels(settings: Settings) -> dict[str, str]:
-    """channel id -> notify URL; the outbox when no URL is configured."""
-    if not settings.alerts.notify:
+def channels(settings: Settings, urls: list[str] | tuple[str, ...] | None = None) -> dict[str, str]:
+    """channel id -> notify URL (of `urls`, else `[alerts] notify`); the outbox when there is none."""
+    chosen = settings.alerts.notify if not urls else urls
+    if not chosen:
         return {OUTBOX: OUTBOX}
-    return {channel_id(url): url for url in settings.alerts.notify}
+    return {channel_id(url): url for url in chosen}
+
+
+def known_channels(settings: Settings) -> dict[str, str]:
+    """Every configured URL a row may name: [alerts] notify, the units' and [cases] escalate_to."""
+    found = channels(settings)
+    for unit in getattr(settings, "units", ()):
+        found.update({channel_id(url): url for url in unit.notify})
+    cases = getattr(settings, "cases", None)
+    found.update({channel_id(url): url for url in (cases.escalate_to if cases else ())})
+    return found
 
 
 # -- enqueue ------------------------------------------------------------------------------------
 def enqueue_rows(store: Store, settings: Settings, *, kind: str, ref: str, subject: str, html: str, text: str,
-                 recipients: list[str] | None = None) -> list[int]:
-    """Like `enqueue`, inside the caller's open transaction (detection writes alert + rows atomically)."""
+                 recipients: list[str] | None = None, urls: list[str] | tuple[str, ...] | None = None) -> list[int]:
+    """Like `enqueue`, inside the caller's open transaction (detection writes alert + rows atomically).
+
+    `urls` sends to those apprise URLs instead of `[alerts] notify` (a unit, `[cases] escalate_to`).
+    """
     ids: list[int] = []
     created = to_iso(utcnow())
-    for channel in channels(settings):
+    for channel in channels(settings, urls):
         store.conn.execute(
             "INSERT OR IGNORE INTO deliveries(kind, ref, channel, subject, state, attempts, created_at, html, text,"
             " recipients) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
@@ -262,9 +276,9 @@ def send(settings: Settings, item: Outgoing) -> str | None:
     if item.channel == OUTBOX:
         path = write_outbox(settings.path(settings.alerts.outbox), item)
         return f"written to {path}"
-    url = channels(settings).get(item.channel)
+    url = known_channels(settings).get(item.channel)
     if url is None:
-        raise PermanentDeliveryError(f"channel {item.channel} is no longer in [alerts] notify")
+        raise PermanentDeliveryError(f"channel {item.channel} is no longer in [alerts] notify, [[units]] or [cases]")
     if urlsplit(url).scheme in EMAIL_SCHEMES:
         return send_email(url, item)
     send_chat(url, item)

@@ -134,9 +134,15 @@ def _v2_delivery_bodies(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3_cases(db: sqlite_utils.Database) -> None:
+    from yuqing.store.cases import migrate_v3  # the cases' own module (imports this one)
+
+    migrate_v3(db)
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies, _v3_cases]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
