@@ -174,7 +174,9 @@ def _register() -> None:
     from yuqing.digest.commands import commands as digest_commands
     from yuqing.daemon.commands import commands as daemon_commands
 
-    for group in (crawl_commands, analysis_commands, alert_commands, digest_commands, daemon_commands):
+    from yuqing.cases.commands import commands as case_commands
+
+    for group in (crawl_commands, analysis_commands, alert_commands, case_commands, digest_commands, daemon_commands):
         for command in group:
             cli.add_command(command)
 

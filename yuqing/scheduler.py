@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 META_KEY = "daemon"
 STATUS_EVERY = 15.0  # seconds between heartbeats written to store meta
+CASE_CHECK_EVERY = 60.0  # case deadlines are checked once a minute (kept to the second)
 CRAWL_FINISH_GRACE = 3.0  # seconds running crawls get to finish by themselves at shutdown
 CHILD_GRACE = 5.0  # seconds a crawl child gets between SIGTERM and SIGKILL at shutdown
 PIPELINE_GRACE = 60.0  # seconds the running pipeline task gets to finish at shutdown
@@ -208,6 +209,8 @@ class Daemon:
                                args=["timer"], id="pipeline", name="analyse + detect + deliver")
         self._add_job(self.request_delivery, IntervalTrigger(seconds=s.daemon.deliver_every, timezone=self.tz),
                                id="deliver", name="retry due deliveries")
+        self._add_job(self.request_case_check, IntervalTrigger(seconds=CASE_CHECK_EVERY, timezone=self.tz),
+                      id="cases", name="case deadlines")
         hour, minute = (int(x) for x in s.digest.at.split(":"))
         self._add_job(self.request_digest, CronTrigger(hour=hour, minute=minute, timezone=self.tz),
                                id="digest", name="daily digest")
@@ -270,6 +273,18 @@ class Daemon:
 
     def request_delivery(self) -> None:
         self.pipeline.submit("deliver", self._deliver)
+
+    def request_case_check(self) -> None:
+        self.pipeline.submit("cases", self._case_check)
+
+    def _case_check(self) -> None:
+        try:
+            from yuqing.cases.workflow import check
+
+            if check(self.settings, self._work_store):
+                self._deliver()
+        except Exception as exc:
+            _log_failure("case deadlines", exc)
 
     def request_digest(self, day: Any = None) -> None:
         self.pipeline.submit("digest", lambda: self._digest(day))

@@ -265,6 +265,10 @@ def detect(settings: Settings, store: Store, now: datetime | None = None) -> lis
             finding.explanation = explain(settings, store, detector, finding)
     findings += health.check_sources(settings, store, now)
     changed = lifecycle.apply(settings, store, findings, now)
+    if settings.alerts.watch_terms:
+        from yuqing.cases.watch import scan  # a watch term opens a case whatever the counts
+
+        scan(settings, store, now)
     logger.info("detection at %s: %d scopes, %d fired, %d alerts changed", to_iso(now), len(findings),
                 sum(f.fired for f in findings), len(changed))
     return changed

@@ -137,3 +137,13 @@ def queue_overdue(settings: Settings, store: Store, case: dict[str, Any], which:
     urls = list(dict.fromkeys([*unit, *escalate]))
     outbox.enqueue_rows(store, settings, kind="case", ref=f"case{case['id']}:overdue:{which}:{due}",
                         subject=subject, html=html, text=text, urls=urls or None)
+
+
+def queue_opened(settings: Settings, store: Store, case: dict[str, Any], note: str, now: datetime) -> None:
+    """A case opened by hand or by a watch term: the same one message per case and level."""
+    how = "关注词命中" if case["origin"] == "watch" else "人工立案"
+    subject = (f"【舆情预警·{model.level_name(case['level'])}】{settings.locality.name}·{how}："
+               f"{case['title'][:40]}")
+    html, text = _task(settings, case, subject, f"舆情预警 · {how} · 案件 #{case['id']}", note)
+    outbox.enqueue_rows(store, settings, kind="alert", ref=f"case{case['id']}:{case['level']},", subject=subject,
+                        html=html, text=text)

@@ -216,3 +216,7 @@ def add_step(store: Store, case_id: int, *, at: str, who: str, action: str, stat
 def audit(store: Store, at: str, who: str, action: str, detail: dict[str, Any]) -> None:
     store.conn.execute("INSERT INTO audit_log(at, user, action, detail) VALUES (?, ?, ?, ?)",
                        (at, who, action, json.dumps(detail, ensure_ascii=False)))
+
+
+def set_meta_row(store: Store, key: str, value: str) -> None:
+    store.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
