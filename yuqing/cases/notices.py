@@ -1,13 +1,14 @@
 """The messages of a case: the alert (one per case and level), the assignment and the overdue notice.
 
 Each is queued through the delivery outbox inside the caller's transaction, with a ref that names
-the case and what the message is about (`case7:red`, `case7:assign:县水务局:<due>`,
+the case and what the message is about (`case7:red`, `case7:assign:<unit hash>:<due>`,
 `case7:overdue:respond:<due>`), so queueing it twice keeps one row and one send.
 Subjects say what a message is: 【舆情预警·…】, 【舆情交办】, 【舆情超期】.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -119,10 +120,15 @@ def _task(settings: Settings, case: dict[str, Any], subject: str, heading: str, 
     return _TASK_HTML.render(**ctx), _TASK_TEXT.render(**ctx)
 
 
+def _ascii(name: str) -> str:
+    """Refs end up in Message-IDs, which must be ASCII: a unit is named by a hash of its name."""
+    return hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+
+
 def queue_assignment(settings: Settings, store: Store, case: dict[str, Any], note: str) -> None:
     subject = f"【舆情交办】{case['unit']}：案件#{case['id']} {case['title'][:40]}（{local(settings, case['respond_due'])}前首次回应）"
     html, text = _task(settings, case, subject, f"舆情交办 · {case['unit']}", note)
-    outbox.enqueue_rows(store, settings, kind="case", ref=f"case{case['id']}:assign:{case['unit']}:{case['respond_due']}",
+    outbox.enqueue_rows(store, settings, kind="case", ref=f"case{case['id']}:assign:{_ascii(case['unit'])}:{case['respond_due']}",
                         subject=subject, html=html, text=text, urls=unit_urls(settings, case["unit"]) or None)
 
 
