@@ -211,8 +211,11 @@ def alert(app: WebApp, req: Request) -> Response:
         history = store.query("SELECT at, user, json_extract(detail, '$.note') AS note FROM audit_log "
                               "WHERE action = 'alert.ack' AND json_extract(detail, '$.alert') = ? ORDER BY id",
                               [alert_id])
+        from yuqing.store.cases import case_of_alert
+
+        case_id = case_of_alert(store, alert_id)
     return page(app, req, "alert", title=f"预警：{a['title']}", a=a, x=_explanation(a["explanation"]),
-                event=event_row, history=history, flash=req.query.get("done") and "已确认该预警。")
+                event=event_row, history=history, case_id=case_id, flash=req.query.get("done") and "已确认该预警。")
 
 
 def acknowledge(app: WebApp, req: Request) -> Response:
@@ -382,3 +385,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", r"/logout", logout, "public"),
     ("GET", r"/favicon.ico", favicon, "public"),
 ]
+
+from yuqing.web import cases as _cases  # noqa: E402  (the case pages; they use page() above)
+
+ROUTES += _cases.ROUTES
