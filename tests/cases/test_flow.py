@@ -205,3 +205,23 @@ def test_a_manual_case_and_a_watch_term_open_cases_at_once(write_config, smtp):
         assert outbox.deliver_pending(settings, store) == (2, 0)
     subjects = _subjects(smtp)
     assert any("关注词命中" in s for s in subjects) and any("人工立案" in s for s in subjects)
+
+
+def test_the_digest_shows_where_every_case_stands(incident):
+    from yuqing.digest import builder
+
+    settings, store, _ = incident
+    detector.detect(settings, store, NOW + timedelta(minutes=50))
+    case_id = db.listing(store)[0]["id"]
+    workflow.assign(settings, store, case_id, unit="县水务局", due="1h", who="张三", now=NOW + timedelta(hours=1))
+    workflow.check(settings, store, NOW + timedelta(hours=2, seconds=1))
+    day = (NOW + timedelta(hours=8)).date()  # Asia/Shanghai: the same local day
+    data = builder.collect(settings, store, day)
+    assert data["cases"]["opened"] == 1 and data["cases"]["overdue"] == 1
+    [row] = data["cases"]["open"]
+    assert row["state"] == model.HANDLING and row["unit"] == "县水务局" and row["overdue"] is True
+    path = builder.build_digest(settings, store, day, send=False)
+    html = path.read_text(encoding="utf-8")
+    assert "处置情况" in html and "超期未结" in html and f"/case/{case_id}" in html
+    text = store.query("SELECT text FROM digests")[0]["text"]
+    assert "【处置情况】" in text and "处置中（已超期）" in text

@@ -278,7 +278,14 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         "sources": sources,
         "trend": hourly(settings, rows),
         "health": source_health(settings, store, end, rows),
+        "cases": _cases(settings, store, start, end),
     }
+
+
+def _cases(settings: Settings, store: Store, start: datetime, end: datetime) -> dict[str, Any]:
+    from yuqing.cases.report import summary  # 处置情况: where every case stands
+
+    return summary(settings, store, to_iso(start) or "", to_iso(end) or "")
 
 
 def _write_atomic(path: Path, text: str) -> None:
