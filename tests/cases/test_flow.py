@@ -132,7 +132,7 @@ def test_assign_notifies_the_unit_and_a_passed_deadline_is_chased_once(incident,
 
 
 def test_full_lifecycle_timeline_and_response_effect(incident, smtp):
-    settings, store, ev = incident
+    settings, store, _ev = incident
     detector.detect(settings, store, NOW + timedelta(minutes=50))
     case_id = db.listing(store)[0]["id"]
     t = NOW + timedelta(hours=1)

@@ -25,7 +25,7 @@ NOW = T0 + timedelta(weeks=3, hours=10)
 def _run(config, *args: str, crash: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, CRASH_ENV: crash} if crash else {k: v for k, v in os.environ.items() if k != CRASH_ENV}
     return subprocess.run([sys.executable, "-m", "yuqing", "--config", str(config), *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+                          text=True, timeout=120, env=env, check=False)
 
 
 def test_killed_between_a_step_and_its_message_then_rerun(write_config, smtp):

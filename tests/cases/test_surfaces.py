@@ -153,7 +153,7 @@ def test_the_web_app_walks_the_case_with_the_same_words(world, smtp, artifacts: 
         server.shutdown()
         server.server_close()
     assert all("127.0.0.1" in u for u in requests)
-    code, out, _ = _cli(path, "show", "1", "--json")
+    _code, out, _ = _cli(path, "show", "1", "--json")
     [shown] = json.loads(out)
     assert [s["state"] for s in shown["timeline"]][-4:] == steps[-4:]  # CLI and web say the same
     with Store(settings.db_path) as store:  # the web app queues; the daemon's delivery job sends
