@@ -59,7 +59,8 @@ def test_jobs_follow_the_settings(write_config) -> None:
     daemon = Daemon(settings)
     daemon._add_jobs()
     jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
-    assert set(jobs) == {"crawl:every7m", "crawl:cron10", "pipeline", "deliver", "digest", "housekeeping", "status"}
+    assert set(jobs) == {"crawl:every7m", "crawl:cron10", "pipeline", "deliver", "digest", "housekeeping", "status",
+                         "cases"}
     tz = ZoneInfo("Asia/Shanghai")
     every = jobs["crawl:every7m"]
     assert isinstance(every.trigger, IntervalTrigger) and every.trigger.interval == timedelta(minutes=7)
@@ -72,6 +73,7 @@ def test_jobs_follow_the_settings(write_config) -> None:
     assert every.executor == "crawl" and cron.executor == "crawl" and jobs["pipeline"].executor == "default"
     assert jobs["pipeline"].trigger.interval == timedelta(minutes=4)
     assert jobs["deliver"].trigger.interval == timedelta(seconds=30)
+    assert jobs["cases"].trigger.interval == timedelta(minutes=1)  # case deadlines, every minute
     digest_next = jobs["digest"].trigger.get_next_fire_time(None, datetime(2025, 3, 1, 9, 0, tzinfo=tz))
     assert digest_next == datetime(2025, 3, 2, 7, 45, tzinfo=tz)
     house_next = jobs["housekeeping"].trigger.get_next_fire_time(None, datetime(2025, 3, 1, 3, 0, tzinfo=tz))
