@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +43,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from yuqing import settings as settings_mod  # noqa: E402
-from yuqing.alerts.backtest import backtest  # noqa: E402
-from yuqing.models import from_iso, to_iso  # noqa: E402
-from yuqing.store import Store  # noqa: E402
+from yuqing import settings as settings_mod
+from yuqing.alerts.backtest import backtest
+from yuqing.models import from_iso, to_iso
+from yuqing.store import Store
 
-START = datetime(2026, 2, 2, 0, 0, tzinfo=timezone.utc)  # a Monday (08:00 in Shanghai)
+START = datetime(2026, 2, 2, 0, 0, tzinfo=UTC)  # a Monday (08:00 in Shanghai)
 WEEKS = 6
 SCORED_FROM = START + timedelta(weeks=2)
 END = START + timedelta(weeks=WEEKS)

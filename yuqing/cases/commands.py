@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from yuqing.cli import App, fail, pass_app
 from yuqing.cases import model
+from yuqing.cli import App, fail, pass_app
 
 
 def _who(by: str | None) -> str:
