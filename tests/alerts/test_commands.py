@@ -34,7 +34,7 @@ def test_detect_sends_and_lists_then_ack(write_config, smtp):
     at = to_iso(NOW + timedelta(minutes=40))
     result = runner.invoke(cli, ["--config", str(cfg), "detect", "--at", at])
     assert result.exit_code == 0, result.output
-    assert "未处理" in result.output and "deliveries: 1 sent, 0 failed" in result.output
+    assert "未解除" in result.output and "deliveries: 1 sent, 0 failed" in result.output
     assert len(smtp.wait_for(1)) == 1
     again = runner.invoke(cli, ["--config", str(cfg), "detect", "--at", at])
     assert "no alert changed" in again.output and "deliveries: 0 sent" in again.output
@@ -53,7 +53,7 @@ def test_detect_sends_and_lists_then_ack(write_config, smtp):
         audit = store.query("SELECT * FROM audit_log")
     assert row["acknowledged_by"] == "张三" and row["ack_note"] == "已转交交通局" and row["acknowledged_at"]
     assert audit[0]["action"] == "alert.ack" and audit[0]["user"] == "张三"
-    assert "签收 张三" in runner.invoke(cli, ["--config", str(cfg), "alerts", "show", str(alert_id)]).output
+    assert "确认 张三" in runner.invoke(cli, ["--config", str(cfg), "alerts", "show", str(alert_id)]).output
 
 
 def test_unknown_alert_is_an_error_in_words(write_config):

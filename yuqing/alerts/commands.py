@@ -13,7 +13,7 @@ from yuqing.cli import App, fail, pass_app
 from yuqing.models import LEVEL_NAMES, utcnow
 from yuqing.settings import parse_duration
 
-STATE_ZH = {"open": "未处理", "escalated": "已升级", "resolved": "已解除"}
+STATE_ZH = {"open": "未解除", "escalated": "已升级", "resolved": "已解除"}  # as on the web
 
 
 def _parse_when(value: str, tz: str, option: str) -> datetime:
@@ -98,7 +98,7 @@ def list_alerts(app: App, show_all: bool = False, limit: int = 50, as_json: bool
             row = {**row, "explanation": json.loads(row["explanation"] or "{}")}
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
-        ack = f" 已签收({row['acknowledged_by']})" if row["acknowledged_by"] else ""
+        ack = f" 已确认({row['acknowledged_by']})" if row["acknowledged_by"] else ""
         click.echo(f"#{row['id']:<5} {LEVEL_NAMES.get(row['level'], row['level']):10} "
                    f"{STATE_ZH.get(row['state'], row['state'])} {row['opened_at']} {row['kind']:8} {row['title']}{ack}")
 
@@ -137,7 +137,7 @@ def show_alert(app: App, alert_id: int, as_json: bool) -> None:
     click.echo(f"预警 #{alert.id}  {LEVEL_NAMES.get(alert.level)}  {STATE_ZH.get(alert.state, alert.state)}")
     click.echo(f"开始 {row['opened_at']}  更新 {row['updated_at']}  解除 {row['resolved_at'] or '-'}")
     if row["acknowledged_by"]:
-        click.echo(f"签收 {row['acknowledged_by']} {row['acknowledged_at']}：{row['ack_note'] or ''}")
+        click.echo(f"确认 {row['acknowledged_by']} {row['acknowledged_at']}：{row['ack_note'] or ''}")
     click.echo(text)
     for d in sent:
         click.echo(f"delivery #{d['id']} {d['channel']} {d['state']} attempts={d['attempts']}"

@@ -57,7 +57,7 @@ HTML = """<!DOCTYPE html>
   {% if a.sources %}<p style="margin:6px 0">来源：{{ a.sources }}</p>{% endif %}
   {% if a.topics %}<p style="margin:6px 0">话题：{{ a.topics }}</p>{% endif %}
   {% if a.event %}<p style="margin:6px 0">事件：{{ a.event }}</p>{% endif %}
-  <p style="margin:6px 0"><a href="{{ a.link }}">在系统中查看并签收（预警 #{{ a.id }}）</a></p>
+  <p style="margin:6px 0"><a href="{{ a.link }}">在系统中查看（预警 #{{ a.id }}）</a></p>
 </div>
 {% endfor %}
 <p style="color:#888;font-size:12px">本邮件由 yuqing 舆情监测自动发送。预警等级：蓝色(IV级) &lt; 黄色(III级) &lt; 橙色(II级) &lt; 红色(I级)。</p>
@@ -79,7 +79,7 @@ TEXT = """舆情预警 · {{ locality }}
 {% endif %}{% if a.sources %}来源：{{ a.sources }}
 {% endif %}{% if a.topics %}话题：{{ a.topics }}
 {% endif %}{% if a.event %}事件：{{ a.event }}
-{% endif %}查看并签收：{{ a.link }}
+{% endif %}查看：{{ a.link }}
 {% endfor %}
 -- yuqing 舆情监测自动发送
 """
