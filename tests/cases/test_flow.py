@@ -193,6 +193,7 @@ def test_a_manual_case_and_a_watch_term_open_cases_at_once(write_config, smtp):
         """))
     with Store(settings.db_path) as store:
         background(store, T0, 24 * 7)
+        spike(store, NOW - timedelta(days=3), 1, title="三天前的爆炸旧闻")  # history: opens nothing
         quiet = spike(store, NOW, 1, title="化工园区传出爆炸声")  # one post: no statistics would fire
         other = spike(store, NOW, 1, title="某大V转发拆迁视频")
         detector.detect(settings, store, NOW + timedelta(minutes=5))

@@ -3,12 +3,14 @@
 Posts are scanned once each, in id order, after analysis (the last id scanned is kept in `meta`,
 written in the same transaction as the cases it opened, so a restart neither misses nor repeats
 one). A post whose event already has an open case joins that case instead of opening another.
+Only news counts: a post older than the longest alert window (a backlog, the history there was when
+the terms were first set) is scanned but opens nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from yuqing.cases import model
 from yuqing.cases.workflow import open_rows
@@ -31,6 +33,7 @@ def scan(settings: Settings, store: Store, now: datetime | None = None) -> list[
         return []
     now = now or utcnow()
     stamp = to_iso(now) or ""
+    fresh_from = to_iso(now - timedelta(seconds=max(settings.alerts.windows))) or ""
     touched: list[int] = []
     with store.transaction():
         open_by_event = {ev: int(c["id"]) for c in db.open_cases(store) for ev in c["events"]}
@@ -38,7 +41,7 @@ def scan(settings: Settings, store: Store, now: datetime | None = None) -> list[
             last = int(post["id"])
             text = f"{post['title'] or ''}\n{post['text'] or ''}"
             hits = [t for t in terms if t in text]
-            if not hits:
+            if not hits or (post["ts"] or "") < fresh_from:
                 continue
             note = f"帖子 #{post['id']} 含关注词：{'、'.join(hits)}"
             joined = open_by_event.get(post["event_id"]) if post["event_id"] is not None else None

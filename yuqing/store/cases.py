@@ -151,7 +151,7 @@ def top_post_of_event(store: Store, event_id: int) -> dict[str, Any] | None:
 
 
 def posts_after(store: Store, after_id: int, limit: int = 5000) -> list[dict[str, Any]]:
-    return store.query("SELECT id, title, text, url, event_id FROM posts WHERE id > ? AND analyzed_at IS NOT NULL"
+    return store.query("SELECT id, title, text, url, ts, event_id FROM posts WHERE id > ? AND analyzed_at IS NOT NULL"
                        " ORDER BY id LIMIT ?", [after_id, limit])
 
 
