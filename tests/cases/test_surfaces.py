@@ -163,3 +163,47 @@ def test_the_web_app_walks_the_case_with_the_same_words(world, smtp, artifacts: 
     with Store(settings.db_path) as store:
         audit = [r["action"] for r in store.query("SELECT action FROM audit_log WHERE user = 'zhang' ORDER BY id")]
     assert audit[-4:] == ["case.assess", "case.assign", "case.respond", "case.close"]
+
+
+def test_web_actions_need_login_and_csrf_and_refuse_bad_input_in_words(world):
+    from tests.digest.test_web import Client
+    from yuqing.web.app import make_server
+    from yuqing.web.auth import add_user
+
+    _, settings = world
+    with Store(settings.db_path) as store:
+        add_user(store, "zhang", "correct-horse")
+    server = make_server(settings, "127.0.0.1", 0)
+    server.start()
+    try:
+        client = Client(server.url)
+        token = client.csrf("/login")  # a pre-login token is not a login
+        status, _, html = client.request("POST", "/case/1/assess", {"csrf": token, "verdict": "属实"})
+        assert status == 403 and "登录" in html
+        assert client.login() == 303
+        status, _, _ = client.request("POST", "/case/1/assess", {"csrf": "0" * 64, "verdict": "属实"})
+        assert status == 403
+        good = client.csrf("/case/1")
+        for action, form, code, words in [
+            ("assess", {"verdict": "真的"}, 400, "unknown verdict"),
+            ("assign", {"unit": "县水务局", "due": "明天"}, 400, "--due"),
+            ("close", {"summary": "x"}, 409, "cannot close"),
+            ("respond", {"url": "https://x.cn/1"}, 409, "cannot respond"),
+        ]:
+            status, _, html = client.request("POST", f"/case/1/{action}", {"csrf": good, **form})
+            assert status == code and words in html and "Traceback" not in html, (action, status)
+        status, _, html = client.get("/case/999")
+        assert status == 404 and "案件 999 不存在" in html
+        status, _, html = client.request("POST", "/cases/open", {"csrf": good, "post": "abc"})
+        assert status == 400
+        status, headers, _ = client.request("POST", "/cases/open", {"csrf": good, "event": "1", "level": "橙"})
+        assert status == 303 and headers["location"] == "/case/2?done=open"
+    finally:
+        server.shutdown()
+        server.server_close()
+    with Store(settings.db_path) as store:
+        first = store.query("SELECT state, verdict FROM cases WHERE id = 1")[0]
+        assert first == {"state": "待研判", "verdict": None}  # nothing the refusals touched
+        assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'case.%'") == 1  # the 立案 only
+        assert store.query("SELECT origin, level, state FROM cases WHERE id = 2") == [
+            {"origin": "manual", "level": "orange", "state": "待研判"}]
