@@ -6,6 +6,7 @@ import pytest
 
 from yuqing.analysis.features import normalize
 from yuqing.crawlers.pipelines import PostCleaner
+from yuqing.models import Post
 from yuqing.text import normalize_space, to_simplified
 
 # Correct simplified text that a character-by-character table used to rewrite (其余 -> 其馀, ...).
@@ -65,11 +66,21 @@ def test_analysis_converts_traditional(traditional: str, simplified: str) -> Non
     assert normalize(traditional) == simplified
 
 
-def test_crawl_pipeline_keeps_simplified_and_converts_traditional() -> None:
-    assert PostCleaner is not None  # the pipeline imports the converter from yuqing.text
-    from yuqing.crawlers import pipelines
-
-    assert pipelines.to_simplified is to_simplified
+@pytest.mark.parametrize("already_clean", [False, True])
+def test_crawl_pipeline_keeps_simplified_and_converts_traditional(already_clean: bool) -> None:
+    cleaner = PostCleaner()
+    kept = cleaner.clean(
+        Post(url="http://127.0.0.1/1", source="s", title=SIMPLIFIED[0], text="\n".join(SIMPLIFIED)),
+        already_clean=already_clean,
+    )
+    assert kept is not None
+    assert (kept.title, kept.text) == (SIMPLIFIED[0], "\n".join(SIMPLIFIED))
+    converted = cleaner.clean(
+        Post(url="http://127.0.0.1/2", source="s", title=TRADITIONAL[0][0], text=TRADITIONAL[1][0]),
+        already_clean=already_clean,
+    )
+    assert converted is not None
+    assert (converted.title, converted.text) == (TRADITIONAL[0][1], TRADITIONAL[1][1])
 
 
 def test_empty_and_ascii_pass_through() -> None:
