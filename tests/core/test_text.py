@@ -91,3 +91,12 @@ def test_empty_and_ascii_pass_through() -> None:
 def test_normalize_space() -> None:
     assert normalize_space(" 县里\u3000停水 \n\n\n 明天\u200b恢复 ") == "县里 停水\n明天恢复"
     assert normalize_space("") == ""
+
+
+def test_quoted_charset_in_content_type_is_read() -> None:
+    from yuqing.crawlers.text import decode_body
+
+    body = "<rss><channel><title>芦山县停水通知</title></channel></rss>".encode("gbk")
+    text, encoding = decode_body(body, 'application/rss+xml; charset="gbk"')
+    assert "芦山县停水通知" in text
+    assert encoding.lower().replace("-", "") in ("gbk", "gb18030")

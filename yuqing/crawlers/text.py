@@ -140,7 +140,7 @@ def _gb2312_level1_share(text: str) -> float:
 
 def declared_encoding(body: bytes, header: str | None = None) -> str | None:
     if header:
-        m = re.search(r"charset=([\w.:-]+)", header, re.I)
+        m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", header, re.I)
         if m:
             return m.group(1)
     m = _XML_DECL.match(body[:200]) or _META_CHARSET.search(body[:4096])
