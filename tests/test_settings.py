@@ -124,3 +124,17 @@ def test_check_lists_sources(write_config):
     result = CliRunner().invoke(cli, ["--config", str(path), "check"])
     assert result.exit_code == 0, result.output
     assert "news" in result.output and "every 15m" in result.output
+
+
+def test_bare_number_every_is_an_error_naming_units() -> None:
+    import pytest as _pytest
+
+    from yuqing.errors import ConfigError
+    from yuqing.settings import parse_duration
+
+    with _pytest.raises(ConfigError) as info:
+        parse_duration(15, "sources[0].every")
+    assert "15m" in str(info.value) and "sources[0].every" in str(info.value)
+    assert parse_duration("15m", "sources[0].every") == 900.0
+    assert parse_duration(0, "sources[0].every") == 0.0
+    assert parse_duration(2, "crawl.delay") == 2.0

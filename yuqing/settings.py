@@ -38,6 +38,9 @@ def parse_duration(value: Any, path: str = "") -> float:
     if isinstance(value, bool):
         raise ConfigError(path, f"expected a duration like '15m', got {value!r}")
     if isinstance(value, (int, float)):
+        if value and path.rsplit(".", 1)[-1].endswith("every"):
+            # `every = 15` read as 15 seconds hammered sites that meant minutes: say the unit
+            raise ConfigError(path, f"give a unit: '{value}s', '{value}m' or '{value}h', not a bare {value!r}")
         if value < 0:
             raise ConfigError(path, f"a duration cannot be negative, got {value!r}")
         return float(value)

