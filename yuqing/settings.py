@@ -209,6 +209,16 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    to: tuple[str, ...] = _help("email addresses the weekly and monthly reports go to (files attached)", default=())
+    formats: tuple[str, ...] = _help("files of a mailed report: any of html, docx, pdf, xlsx",
+                                     default=("docx", "pdf", "xlsx"))
+    weekly: bool = _help("build the 周报 every Monday at [digest] at", default=True)
+    monthly: bool = _help("build the 月报 on the 1st at [digest] at", default=True)
+    respond_within: Duration = _help("an alert not acknowledged within this is counted overdue", default=Duration(86400.0))
+
+
+@dataclass(frozen=True)
 class WebConfig:
     bind: str = _help("host:port the web app listens on", default="127.0.0.1:8080")
     open_read: bool = _help("allow browsing without login", default=True)
@@ -237,6 +247,7 @@ class Settings:
     alerts: AlertsConfig = _help("spike detection and delivery", default_factory=AlertsConfig)
     digest: DigestConfig = _help("the daily digest", default_factory=DigestConfig)
     web: WebConfig = _help("the web app", default_factory=WebConfig)
+    reports: ReportsConfig = _help("weekly, monthly and special reports", default_factory=ReportsConfig)
     daemon: DaemonConfig = _help("the daemon", default_factory=DaemonConfig)
     units: tuple[UnitConfig, ...] = _help("units cases are assigned to ([[units]])", default=())
     cases: CasesConfig = _help("研判 and 处置 of cases", default_factory=CasesConfig)
@@ -362,6 +373,9 @@ def _check(settings: Settings) -> None:
         ZoneInfo(settings.digest.timezone)
     except Exception:
         raise ConfigError("digest.timezone", f"unknown timezone {settings.digest.timezone!r}") from None
+    for fmt in settings.reports.formats:
+        if fmt not in ("html", "docx", "pdf", "xlsx"):
+            raise ConfigError("reports.formats", f"unknown format {fmt!r} (html, docx, pdf or xlsx)")
     if settings.analysis.sentiment not in ("model", "snownlp"):
         raise ConfigError("analysis.sentiment", f"model or snownlp, got {settings.analysis.sentiment!r}")
     if settings.daemon.crawl_workers < 1:

@@ -30,7 +30,7 @@ import signal
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -108,7 +108,8 @@ def known_channels(settings: Settings) -> dict[str, str]:
 
 # -- enqueue ------------------------------------------------------------------------------------
 def enqueue_rows(store: Store, settings: Settings, *, kind: str, ref: str, subject: str, html: str, text: str,
-                 recipients: list[str] | None = None, urls: list[str] | tuple[str, ...] | None = None) -> list[int]:
+                 recipients: list[str] | None = None, urls: list[str] | tuple[str, ...] | None = None,
+                 attachments: list[str] | None = None) -> list[int]:
     """Like `enqueue`, inside the caller's open transaction (detection writes alert + rows atomically).
 
     `urls` sends to those apprise URLs instead of `[alerts] notify` (a unit, `[cases] escalate_to`).
@@ -118,8 +119,9 @@ def enqueue_rows(store: Store, settings: Settings, *, kind: str, ref: str, subje
     for channel in channels(settings, urls):
         store.conn.execute(
             "INSERT OR IGNORE INTO deliveries(kind, ref, channel, subject, state, attempts, created_at, html, text,"
-            " recipients) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
-            (kind, ref, channel, subject, created, html, text, json.dumps(list(recipients or []), ensure_ascii=False)),
+            " recipients, attachments) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)",
+            (kind, ref, channel, subject, created, html, text, json.dumps(list(recipients or []), ensure_ascii=False),
+             json.dumps([str(a) for a in attachments or []], ensure_ascii=False)),
         )
         row = store.conn.execute(
             "SELECT id FROM deliveries WHERE kind = ? AND ref = ? AND channel = ?", (kind, ref, channel)
@@ -129,16 +131,17 @@ def enqueue_rows(store: Store, settings: Settings, *, kind: str, ref: str, subje
 
 
 def enqueue(store: Store, settings: Settings, *, kind: str, ref: str, subject: str, html: str, text: str,
-            recipients: list[str] | None = None) -> list[int]:
+            recipients: list[str] | None = None, attachments: list[str] | None = None) -> list[int]:
     """Queue one message for every channel in `[alerts] notify` (or the outbox); returns the row ids.
 
     Idempotent on (kind, ref, channel): queueing the same ref again keeps the first message and
     never sends it twice. `recipients` replaces the `to=` of email URLs (the digest's own list);
-    chat channels ignore it. Nothing is sent here: `deliver_pending` sends.
+    chat channels ignore it. `attachments` are file paths read when the mail is sent (email and the
+    outbox attach them; chat channels ignore them). Nothing is sent here: `deliver_pending` sends.
     """
     with store.transaction():
         ids = enqueue_rows(store, settings, kind=kind, ref=ref, subject=subject, html=html, text=text,
-                           recipients=recipients)
+                           recipients=recipients, attachments=attachments)
     logger.info("queued %s %s for %d channel(s)", kind, ref, len(ids))
     return ids
 
@@ -155,6 +158,7 @@ class Outgoing:
     text: str
     recipients: list[str]
     created_at: str
+    attachments: list[str] = field(default_factory=list)
 
 
 def message_id(delivery_id: int, kind: str, ref: str) -> str:
@@ -174,7 +178,23 @@ def build_email(item: Outgoing, sender: str, to: list[str]) -> EmailMessage:
     msg.set_content(item.text or " ", subtype="plain", charset="utf-8")
     if item.html:
         msg.add_alternative(item.html, subtype="html", charset="utf-8")
+    for name in item.attachments:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            # a report file removed meanwhile cannot be sent later either: say which, for good
+            raise PermanentDeliveryError(f"attachment {path} cannot be read: {exc.strerror or exc}") from None
+        maintype, subtype = _MIME.get(path.suffix.lower(), ("application", "octet-stream"))
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
     return msg
+
+
+_MIME = {
+    ".pdf": ("application", "pdf"),
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
 
 
 def _smtp_reply(code: int, reply: bytes | str) -> str:
@@ -331,7 +351,8 @@ def _claim(store: Store, now: datetime, skip: set[int]) -> Outgoing | None:
             )
             return Outgoing(id=row["id"], kind=row["kind"], ref=row["ref"], channel=row["channel"],
                             subject=row["subject"], html=row["html"] or "", text=row["text"] or "",
-                            recipients=json.loads(row["recipients"] or "[]"), created_at=row["created_at"])
+                            recipients=json.loads(row["recipients"] or "[]"), created_at=row["created_at"],
+                            attachments=json.loads(row.get("attachments") or "[]"))
     return None
 
 

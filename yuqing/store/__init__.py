@@ -140,9 +140,23 @@ def _v3_cases(db: sqlite_utils.Database) -> None:
     migrate_v3(db)
 
 
+def _v4_reports(db: sqlite_utils.Database) -> None:
+    """Built reports (周报, 月报, 专报) by (kind, ref), and files attached to a delivery (paths, JSON)."""
+    run_script(
+        db,
+        """
+        CREATE TABLE reports (
+            kind TEXT NOT NULL, ref TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', built_at TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}', files TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (kind, ref)
+        );
+        ALTER TABLE deliveries ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+        """,
+    )
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies, _v3_cases]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies, _v3_cases, _v4_reports]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

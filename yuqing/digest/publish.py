@@ -1,0 +1,149 @@
+"""Build a report's files (html, docx, pdf, xlsx), record it, and mail the weekly and monthly ones.
+
+A report is recorded in `reports` by (kind, ref); its email goes through the outbox, queued once per
+(kind, ref, channel), so a daemon restarted on a Monday neither builds nor mails last week's 周报 twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from yuqing.digest import report, report_html
+from yuqing.digest.report import FORMATS, Period, ReportError
+from yuqing.models import utcnow
+from yuqing.settings import Settings
+from yuqing.store import Store
+from yuqing.store import reports as q
+
+logger = logging.getLogger(__name__)
+
+XLSX_MAX_POSTS = 1_048_000  # Excel shows at most 1,048,576 rows a sheet
+
+
+def file_stem(data: dict[str, Any]) -> str:
+    return f"report-{data['kind']}-{data['ref']}"
+
+
+def check_out(out: Path) -> Path:
+    """The output folder, created; ReportError in words when it cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".yuqing-probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise ReportError(f"cannot write reports into {out}: {exc.strerror or exc}") from None
+    return out
+
+
+def write_files(settings: Settings, store: Store, data: dict[str, Any], formats: list[str], out: Path) -> list[Path]:
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ReportError(f"unknown format {fmt!r} (html, docx, pdf or xlsx)")
+    check_out(out)
+    stem = file_stem(data)
+    paths: list[Path] = []
+    html_path = out / f"{stem}.html"
+    if "html" in formats or "pdf" in formats:
+        tmp = html_path.with_name(f".{html_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(report_html.page(data), encoding="utf-8")
+        os.replace(tmp, html_path)
+        if "html" in formats:
+            paths.append(html_path)
+    if "docx" in formats:
+        from yuqing.digest.report_docx import write_docx
+        from yuqing.digest.report_pdf import svg_to_png
+
+        with tempfile.TemporaryDirectory(prefix="yuqing-charts-") as folder:
+            pngs = svg_to_png({k: str(v) for k, v in report_html.svgs(data).items()}, Path(folder))
+            paths.append(write_docx(data, pngs, out / f"{stem}.docx"))
+    if "pdf" in formats:
+        from yuqing.digest.report_pdf import html_to_pdf
+
+        paths.append(html_to_pdf(html_path, out / f"{stem}.pdf"))
+        if "html" not in formats:
+            html_path.unlink(missing_ok=True)
+    if "xlsx" in formats:
+        from yuqing.digest.report_xlsx import write_xlsx
+
+        if data["kind"] == "event":
+            posts = q.iter_posts(store, event_id=data["id"], limit=XLSX_MAX_POSTS)
+        else:
+            start, end = report.bounds(settings, date.fromisoformat(data["first"]), date.fromisoformat(data["last"]))
+            posts = q.iter_posts(store, since=start, until=end, limit=XLSX_MAX_POSTS)
+        paths.append(write_xlsx(data, posts, out / f"{stem}.xlsx"))
+    return paths
+
+
+def build_period(settings: Settings, store: Store, kind: str, end: date, formats: list[str],
+                 out: Path | None = None) -> tuple[dict[str, Any], list[Path]]:
+    data = report.collect_period(settings, store, report.period_ending(kind, end))
+    return _finish(settings, store, data, formats, out)
+
+
+def build_event(settings: Settings, store: Store, event_id: int, formats: list[str],
+                out: Path | None = None) -> tuple[dict[str, Any], list[Path]]:
+    return _finish(settings, store, report.collect_event(settings, store, event_id), formats, out)
+
+
+def build_case(settings: Settings, store: Store, case_id: int, formats: list[str],
+               out: Path | None = None) -> tuple[dict[str, Any], list[Path]]:
+    return _finish(settings, store, report.collect_case(settings, store, case_id), formats, out)
+
+
+def _finish(settings: Settings, store: Store, data: dict[str, Any], formats: list[str],
+            out: Path | None) -> tuple[dict[str, Any], list[Path]]:
+    folder = out or settings.path(settings.digest.pages)
+    paths = write_files(settings, store, data, formats, folder)
+    q.save_report(store, data["kind"], data["ref"], data["title"], data, [str(p) for p in paths], utcnow())
+    logger.info("report %s %s written: %s", data["kind"], data["ref"], ", ".join(p.name for p in paths))
+    return data, paths
+
+
+# -- the daemon's jobs ----------------------------------------------------------------------------
+def due_periods(settings: Settings, today: date) -> list[Period]:
+    """The reports due on `today` (local): last week's on a Monday, last month's on the 1st."""
+    due = []
+    if settings.reports.weekly and today.weekday() == 0:
+        due.append(report.period_ending("week", today - timedelta(days=1)))
+    if settings.reports.monthly and today.day == 1:
+        due.append(report.period_ending("month", today - timedelta(days=1)))
+    return due
+
+
+def run_due(settings: Settings, store: Store, now: datetime | None = None) -> list[str]:
+    """Build and queue the reports due today that are not built yet; returns their refs.
+
+    Called by the daemon at `[digest] at` and once at start (a Monday missed while down is caught up).
+    """
+    tz = ZoneInfo(settings.digest.timezone)
+    today = (now or utcnow()).astimezone(tz).date()
+    done = []
+    for period in due_periods(settings, today):
+        if q.report_exists(store, period.kind, period.ref):
+            continue
+        data, paths = build_period(settings, store, period.kind, period.last, list(settings.reports.formats))
+        mail(settings, store, data, paths)
+        done.append(f"{period.kind}:{period.ref}")
+    return done
+
+
+def mail(settings: Settings, store: Store, data: dict[str, Any], paths: list[Path]) -> None:
+    from yuqing.delivery.outbox import enqueue
+    from yuqing.digest import render
+
+    o = data["overview"]
+    subject = f"{data['title']}：{o['posts']} 条，负面 {render.pct(o['negative_share'])}"
+    files = "\n".join(f"- {p.name}" for p in paths)
+    text = f"{data['title']}\n\n{data['summary']}\n\n附件：\n{files}\n"
+    html = render.env().from_string(
+        "<p><b>{{ t }}</b></p><p>{{ s }}</p><p>附件：{{ files|join('、') }}</p>").render(
+        t=data["title"], s=data["summary"], files=[p.name for p in paths])
+    recipients = list(settings.reports.to) or list(settings.digest.to)
+    enqueue(store, settings, kind=f"report-{data['kind']}", ref=data["ref"], subject=subject, html=html, text=text,
+            recipients=recipients, attachments=[str(p) for p in paths])

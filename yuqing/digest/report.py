@@ -1,0 +1,372 @@
+"""The data of a period report (日报/周报/月报) and of a 专报 on one event, as JSON-able dicts.
+
+Every format (html, docx, pdf, xlsx) is rendered from the same dict, so the figures agree. The
+summary paragraph is sentences filled from those figures, no language model. Figures come from SQL
+aggregates (yuqing.store.reports), so a month of 1.5 million posts is never held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from yuqing.digest.builder import excerpt, source_weight
+from yuqing.errors import YuqingError
+from yuqing.models import LEVELS, LEVEL_NAMES, from_iso, to_iso, utcnow
+from yuqing.settings import Settings
+from yuqing.store import Store
+from yuqing.store import reports as q
+
+logger = logging.getLogger(__name__)
+
+PERIODS = ("day", "week", "month")
+PERIOD_NAMES = {"day": "日报", "week": "周报", "month": "月报"}
+PREV_NAMES = {"day": "前日", "week": "上周", "month": "上月"}
+FORMATS = ("html", "docx", "pdf", "xlsx")
+
+
+class ReportError(YuqingError):
+    """A report cannot be built from what was asked (unknown event, bad period)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    first: date  # local dates, inclusive
+    last: date
+
+    @property
+    def ref(self) -> str:
+        return self.first.isoformat() if self.kind == "day" else f"{self.first}_{self.last}"
+
+    def previous(self) -> "Period":
+        if self.kind == "month":
+            last = self.first - timedelta(days=1)
+            return Period("month", last.replace(day=1), last)
+        span = (self.last - self.first).days + 1
+        return Period(self.kind, self.first - timedelta(days=span), self.first - timedelta(days=1))
+
+
+def period_ending(kind: str, end: date) -> Period:
+    """The day, the 7 days, or the calendar month ending with `end` (inclusive)."""
+    if kind == "day":
+        return Period("day", end, end)
+    if kind == "week":
+        return Period("week", end - timedelta(days=6), end)
+    if kind == "month":
+        return Period("month", end.replace(day=1), end)
+    raise ReportError(f"unknown period {kind!r} (day, week or month)")
+
+
+def bounds(settings: Settings, first: date, last: date) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(settings.digest.timezone)
+    return datetime.combine(first, time(0), tz), datetime.combine(last + timedelta(days=1), time(0), tz)
+
+
+def offset(settings: Settings, at: datetime) -> str:
+    """SQLite modifier for the zone's UTC offset at `at` ("+480 minutes")."""
+    delta = at.astimezone(ZoneInfo(settings.digest.timezone)).utcoffset() or timedelta(0)
+    return f"{int(delta.total_seconds() // 60):+d} minutes"
+
+
+def _share(neg: int, total: int) -> float | None:
+    return neg / total if total else None
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return (now - before) / before
+
+
+def _weights(settings: Settings) -> dict[str, float]:
+    names = {s.name for s in settings.sources} | set(settings.alerts.source_weights)
+    return {n: source_weight(settings, n) for n in names}
+
+
+def _with_change(now: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    prev = {r["name"]: r for r in before}
+    out = []
+    for r in now:
+        p = prev.get(r["name"], {"posts": 0, "negative": 0})
+        out.append({**r, "prev_posts": p["posts"], "change": _change(r["posts"], p["posts"]),
+                    "negative_share": _share(r["negative"], r["posts"])})
+    return out
+
+
+# -- 预警与处置 --------------------------------------------------------------------------------------
+def disposal(settings: Settings, store: Store, start: datetime, end: datetime) -> dict[str, Any]:
+    """Alerts of the period: opened / acknowledged (responded) / resolved (closed) / overdue, by level.
+
+    Built from the alerts table today; the one place to switch to cases (yuqing/cases) once merged.
+    """
+    rows = q.alerts_in(store, start, end)
+    within = timedelta(seconds=float(settings.reports.respond_within))
+    s, e = to_iso(start), to_iso(end)
+    levels = {lvl: {"opened": 0, "responded": 0, "closed": 0, "overdue": 0} for lvl in LEVELS}
+    items = []
+    for r in rows:
+        lv = levels.setdefault(r["level"], {"opened": 0, "responded": 0, "closed": 0, "overdue": 0})
+        opened = s <= r["opened_at"] < e  # type: ignore[operator]
+        responded = bool(r["acknowledged_at"]) and s <= r["acknowledged_at"] < e
+        closed = bool(r["resolved_at"]) and s <= r["resolved_at"] < e
+        limit = from_iso(r["opened_at"]) + within  # type: ignore[operator]
+        acked = from_iso(r["acknowledged_at"]) if r["acknowledged_at"] else None
+        overdue = limit < end and (acked is None or acked > limit) and not (
+            r["resolved_at"] and from_iso(r["resolved_at"]) <= limit)  # type: ignore[operator]
+        lv["opened"] += int(opened)
+        lv["responded"] += int(responded)
+        lv["closed"] += int(closed)
+        lv["overdue"] += int(overdue)
+        items.append({"id": r["id"], "kind": r["kind"], "key": r["key"], "level": r["level"], "state": r["state"],
+                      "title": r["title"] or f"{r['kind']}:{r['key']}", "opened_at": r["opened_at"],
+                      "acknowledged_at": r["acknowledged_at"], "acknowledged_by": r["acknowledged_by"],
+                      "ack_note": r["ack_note"], "resolved_at": r["resolved_at"], "overdue": overdue})
+    rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+    items.sort(key=lambda a: (-rank.get(a["level"], -1), a["opened_at"]))
+    total = {k: sum(v[k] for v in levels.values()) for k in ("opened", "responded", "closed", "overdue")}
+    return {"source": "alerts", "levels": levels, "total": total, "alerts": items}
+
+
+# -- a period ------------------------------------------------------------------------------------
+def collect_period(settings: Settings, store: Store, period: Period) -> dict[str, Any]:
+    start, end = bounds(settings, period.first, period.last)
+    prev = period.previous()
+    pstart, pend = bounds(settings, prev.first, prev.last)
+    off = offset(settings, end - timedelta(seconds=1))
+    weights = _weights(settings)
+    top = settings.digest.top
+    now, before = q.counts(store, start, end), q.counts(store, pstart, pend)
+    for c in (now, before):
+        c["negative_share"] = _share(c["negative"], c["analysed"])
+    overview = {
+        **now, "prev": before,
+        "change": {"posts": _change(now["posts"], before["posts"]), "negative": _change(now["negative"], before["negative"]),
+                   "share": None if now["negative_share"] is None or before["negative_share"] is None
+                   else now["negative_share"] - before["negative_share"]},
+    }
+    events = []
+    for ev in q.event_heat(store, start, end, weights, top):
+        row = q.event_row(store, ev["id"]) or {}
+        reps = q.event_posts(store, ev["id"], start, end, 3)
+        series = q.per_bucket(store, start, end, off, period.kind == "day", event_id=ev["id"])
+        events.append({
+            "id": ev["id"], "title": row.get("title") or (excerpt(reps[0]["title"], reps[0]["text"], 30) if reps else f"事件{ev['id']}"),
+            "posts": ev["posts"], "negative": ev["negative"], "negative_share": _share(ev["negative"], ev["posts"]),
+            "engagement": ev["engagement"], "heat": round(ev["heat"] or 0, 1),
+            "sources": [s["name"] for s in q.event_sources(store, ev["id"], start, end)],
+            "keywords": json.loads(row.get("keywords") or "[]")[:6],
+            "first_seen": row.get("first_seen"), "last_seen": row.get("last_seen"),
+            "trend": [{"label": b["bucket"][-5:] if period.kind != "day" else b["bucket"][-2:] + "时",
+                       "posts": b["posts"], "negative": b["negative"]} for b in series],
+            "posts_shown": [_post(p) for p in reps],
+        })
+    negatives = [_post(p) for p in q.top_negatives(store, start, end, weights, top * 2)]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for p in negatives:
+        groups.setdefault((p["topics"] or ["未归类"])[0], []).append(p)
+    trend = _trend(settings, store, period, start, end, off)
+    sources = _with_change(q.per_source(store, start, end), q.per_source(store, pstart, pend))
+    data = {
+        "kind": period.kind, "name": PERIOD_NAMES[period.kind], "prev_name": PREV_NAMES[period.kind],
+        "ref": period.ref, "first": period.first.isoformat(), "last": period.last.isoformat(),
+        "locality": settings.locality.name, "timezone": settings.digest.timezone, "built_at": to_iso(utcnow()),
+        "overview": overview,
+        "disposal": disposal(settings, store, start, end),
+        "events": events,
+        "negative_groups": [{"topic": k, "posts": v} for k, v in groups.items()],
+        "topics": _with_change(q.per_topic(store, start, end), q.per_topic(store, pstart, pend)),
+        "sources": sources,
+        "trend": trend,
+        "health": _health(settings, store, end, {s["name"]: s["posts"] for s in sources}),
+    }
+    data["title"] = title(data)
+    data["summary"] = summary(data)
+    return data
+
+
+def _trend(settings: Settings, store: Store, period: Period, start: datetime, end: datetime,
+           off: str) -> list[dict[str, Any]]:
+    hourly = period.kind == "day"
+    got = {b["bucket"]: b for b in q.per_bucket(store, start, end, off, hourly)}
+    out = []
+    if hourly:
+        for h in range(24):
+            key = f"{period.first.isoformat()} {h:02d}"
+            b = got.get(key, {"posts": 0, "negative": 0})
+            out.append({"label": f"{h:02d}时", "posts": b["posts"], "negative": b["negative"]})
+        return out
+    day = period.first
+    while day <= period.last:
+        b = got.get(day.isoformat(), {"posts": 0, "negative": 0})
+        out.append({"label": day.strftime("%m-%d"), "posts": b["posts"], "negative": b["negative"]})
+        day += timedelta(days=1)
+    return out
+
+
+def _health(settings: Settings, store: Store, end: datetime, posts: dict[str, int]) -> dict[str, Any]:
+    enabled = {s.name for s in settings.sources if s.enabled}
+    problems, ok = [], 0
+    for s in store.sources_health():
+        if s["last_error"]:
+            state = "failing"
+        elif s["name"] in enabled and not posts.get(s["name"]) and (
+                not s["last_new_at"] or from_iso(s["last_new_at"]) < end - timedelta(days=1)):  # type: ignore[operator]
+            state = "silent"
+        else:
+            ok += 1
+            continue
+        problems.append({"name": s["name"], "state": state, "failures": s["failures"], "last_error": s["last_error"],
+                         "last_ok_at": s["last_ok_at"], "posts": posts.get(s["name"], 0)})
+    return {"problems": problems, "ok": ok}
+
+
+def _post(p: dict[str, Any]) -> dict[str, Any]:
+    return {"id": p["id"], "source": p["source"], "ts": p["ts"], "url": p["url"], "title": p["title"],
+            "excerpt": excerpt(p["title"] or "", p["text"] or p["title"] or ""), "label": p["label"],
+            "negative_prob": p["negative_prob"], "topics": json.loads(p["topics"] or "[]"),
+            "engagement": int(p["reposts"] or 0) + int(p["comments"] or 0) + int(p["likes"] or 0)}
+
+
+def title(data: dict[str, Any]) -> str:
+    if data["kind"] == "day":
+        return f"{data['locality']}舆情日报（{data['first']}）"
+    return f"{data['locality']}舆情{data['name']}（{data['first']} 至 {data['last']}）"
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:.1f}%"
+
+
+def _rel(v: float | None) -> str:
+    if v is None:
+        return "无可比数据"
+    if abs(v) < 0.005:
+        return "基本持平"
+    return f"{'增长' if v > 0 else '下降'}{abs(100 * v):.0f}%"
+
+
+def summary(data: dict[str, Any]) -> str:
+    """The paragraph at the top, filled from the figures."""
+    o, d = data["overview"], data["disposal"]["total"]
+    parts = [f"本期（{data['first']} 至 {data['last']}）共监测到涉{data['locality']}信息 {o['posts']} 条，"
+             f"较{data['prev_name']}{_rel(o['change']['posts'])}；其中负面 {o['negative']} 条，负面占比 {_pct(o['negative_share'])}"]
+    if o["change"]["share"] is not None:
+        ch = o["change"]["share"]
+        parts[-1] += "，与上期持平" if abs(ch) < 0.0005 else f"，{'上升' if ch > 0 else '下降'}{abs(100 * ch):.1f}个百分点"
+    parts[-1] += "。"
+    if d["opened"] or d["overdue"]:
+        parts.append(f"新发预警 {d['opened']} 条，已响应 {d['responded']} 条，已解除 {d['closed']} 条"
+                     + (f"，超时未响应 {d['overdue']} 条" if d["overdue"] else "") + "。")
+    else:
+        parts.append("本期无新发预警。")
+    if data["events"]:
+        e = data["events"][0]
+        parts.append(f"热度最高的事件为“{e['title']}”，相关信息 {e['posts']} 条，负面占比 {_pct(e['negative_share'])}。")
+    if data["topics"]:
+        t = max(data["topics"], key=lambda x: x["negative"])
+        if t["negative"]:
+            parts.append(f"负面信息主要集中在“{t['name']}”话题（{t['negative']} 条）。")
+    if data["health"]["problems"]:
+        parts.append(f"有 {len(data['health']['problems'])} 个信源采集异常，需关注。")
+    return "".join(parts)
+
+
+# -- 专报 ------------------------------------------------------------------------------------------
+def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, Any]:
+    """The special report on one event: timeline, hourly volume, claims, response, whether it subsides."""
+    row = q.event_row(store, event_id)
+    span = q.event_span(store, event_id)
+    if row is None or not span["posts"]:
+        raise ReportError(f"no event {event_id} with posts in the store (see `yuqing events`)")
+    first_ts, last_ts = from_iso(span["first"]), from_iso(span["last"])
+    assert first_ts is not None and last_ts is not None
+    tz = ZoneInfo(settings.digest.timezone)
+    start = first_ts.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    end = last_ts.astimezone(tz).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    hourly = end - start <= timedelta(hours=96)
+    off = offset(settings, end)
+    series = {b["bucket"]: b for b in q.per_bucket(store, start, end, off, hourly, event_id=event_id)}
+    trend, t = [], start
+    step = timedelta(hours=1) if hourly else timedelta(days=1)
+    if not hourly:
+        t = t.replace(hour=0)
+    while t < end:
+        key = t.strftime("%Y-%m-%d %H") if hourly else t.strftime("%Y-%m-%d")
+        b = series.get(key, {"posts": 0, "negative": 0})
+        trend.append({"label": t.strftime("%d日%H时") if hourly else t.strftime("%m-%d"), "posts": b["posts"],
+                      "negative": b["negative"]})
+        t += step
+    timeline: list[dict[str, Any]] = []
+    first = q.first_post(store, event_id)
+    if first:
+        timeline.append({"at": first["ts"], "what": f"首发：{first['source']}“{excerpt(first['title'], first['text'], 40)}”"})
+    for s in q.event_sources(store, event_id, first_ts, last_ts + timedelta(seconds=1))[1:]:
+        timeline.append({"at": s["first"], "what": f"扩散至 {s['name']}（共 {s['posts']} 条）"})
+    alerts = q.alerts_in(store, first_ts - timedelta(days=1), utcnow() + timedelta(days=1), "event", str(event_id))
+    responses = []
+    for a in alerts:
+        timeline.append({"at": a["opened_at"], "what": f"发出{LEVEL_NAMES.get(a['level'], a['level'])}预警：{a['title']}"})
+        if a["acknowledged_at"]:
+            timeline.append({"at": a["acknowledged_at"], "what": f"{a['acknowledged_by'] or '值班人员'}确认预警"
+                             + (f"：{a['ack_note']}" if a["ack_note"] else "")})
+            responses.append({"at": a["acknowledged_at"], "who": a["acknowledged_by"], "note": a["ack_note"]})
+        if a["resolved_at"]:
+            timeline.append({"at": a["resolved_at"], "what": "预警解除"})
+    timeline.sort(key=lambda x: x["at"])
+    words: Counter[str] = Counter()
+    for value in q.event_keywords(store, event_id):
+        try:
+            words.update(w for w in json.loads(value) if isinstance(w, str))
+        except ValueError:
+            continue
+    keywords = [w for w, _ in words.most_common(10)] or json.loads(row.get("keywords") or "[]")
+    peak = max((b["posts"] for b in trend), default=0)
+    tail = trend[-min(len(trend), 6 if hourly else 2):]
+    tail_avg = sum(b["posts"] for b in tail) / max(len(tail), 1)
+    open_alerts = [a for a in alerts if a["state"] != "resolved"]
+    subsiding = bool(peak) and tail_avg <= peak / 2 and not open_alerts
+    data = {
+        "kind": "event", "ref": str(event_id), "id": event_id, "locality": settings.locality.name,
+        "timezone": settings.digest.timezone, "built_at": to_iso(utcnow()), "event_title": row["title"],
+        "first_seen": span["first"], "last_seen": span["last"], "posts": span["posts"], "negative": span["negative"],
+        "negative_share": _share(span["negative"], span["posts"]),
+        "sources": [s["name"] for s in q.event_sources(store, event_id, first_ts, last_ts + timedelta(seconds=1))],
+        "trend": trend, "hourly": hourly, "timeline": timeline, "keywords": keywords,
+        "posts_shown": [_post(p) for p in q.event_posts(store, event_id, first_ts, last_ts + timedelta(seconds=1), 5)],
+        "responses": responses, "alerts": len(alerts), "open_alerts": len(open_alerts), "subsiding": subsiding,
+        "peak": peak, "tail_avg": round(tail_avg, 1),
+    }
+    data["title"] = f"关于“{row['title']}”的舆情专报"
+    data["summary"] = (
+        f"{_local(settings, span['first'])}起，{settings.locality.name}出现“{row['title']}”相关信息，"
+        f"截至{_local(settings, span['last'])}共 {span['posts']} 条，负面占比 {_pct(data['negative_share'])}，"
+        f"涉及 {len(data['sources'])} 个来源。"
+        + (f"期间发出预警 {len(alerts)} 条，{len(open_alerts)} 条未解除。" if alerts else "")
+        + ("目前舆情已明显回落。" if subsiding else "目前舆情尚未回落，需持续关注。"))
+    return data
+
+
+def _local(settings: Settings, value: str) -> str:
+    parsed = from_iso(value)
+    assert parsed is not None
+    return parsed.astimezone(ZoneInfo(settings.digest.timezone)).strftime("%m月%d日%H时")
+
+
+def collect_case(settings: Settings, store: Store, case_id: int) -> dict[str, Any]:
+    """A 专报 for a case: the case's event, until the cases stage (issue 13) gives its own steps."""
+    has_cases = store.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cases'")
+    if not has_cases:
+        raise ReportError(f"unknown case {case_id}: this store has no cases yet (use --event N)")
+    rows = store.query("SELECT * FROM cases WHERE id = ?", [case_id])
+    if not rows:
+        raise ReportError(f"unknown case {case_id}")
+    event_id = rows[0].get("event_id")
+    if not event_id:
+        raise ReportError(f"case {case_id} has no event to report on (use --event N)")
+    return collect_event(settings, store, int(event_id))

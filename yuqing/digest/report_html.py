@@ -1,0 +1,31 @@
+"""Report data -> a self-contained HTML page (inline CSS and SVG charts), the PDF's source too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+from yuqing.digest import charts, render
+
+
+def svgs(data: dict[str, Any]) -> dict[str, Markup]:
+    """Every chart of a report by name; the docx embeds the same charts rasterised."""
+    if data["kind"] == "event":
+        unit = "每小时" if data["hourly"] else "每日"
+        return {"trend": charts.timeline(data["trend"], title=f"{unit}信息量（红色为负面）")}
+    out = {
+        "trend": charts.timeline(data["trend"], title="每小时信息量" if data["kind"] == "day" else "每日信息量"),
+        "topics": charts.bars(data["topics"][:10], title="话题分布"),
+        "sources": charts.donut(data["sources"], title="来源分布"),
+    }
+    for e in data["events"]:
+        out[f"event{e['id']}"] = charts.timeline(e["trend"], title=f"{e['title']} 走势")
+    return out
+
+
+def page(data: dict[str, Any], *, web: bool = False, formats: tuple[str, ...] = (), **extra: Any) -> str:
+    template = "special.html" if data["kind"] == "event" else "report.html"
+    return render.env().get_template(template).render(
+        d=data, svgs=svgs(data), local=render._localtime_filter(data["timezone"]), web=web, title=data["title"],
+        formats=formats, base="", **extra)

@@ -1,0 +1,126 @@
+"""Report data -> an Excel workbook (openpyxl, write-only so a month of posts streams to disk).
+
+One sheet per table of the report, then 帖子: every post of the period with its labels, topics and
+event. The workbook's default font is "WenQuanYi Micro Hei" (fonts-wqy-microhei), so Chinese shows
+in LibreOffice on Debian; Excel substitutes its own CJK font where that one is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils.indexed_list import IndexedList
+
+from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES, STATE_NAMES
+from yuqing.models import LEVEL_NAMES
+
+FONT = "WenQuanYi Micro Hei"
+POST_HEAD = ("编号", "时间", "来源", "标题", "正文", "链接", "作者", "情感", "负面概率", "话题", "关键词", "事件",
+             "转发", "评论", "点赞")
+MAX_CELL = 32_000  # Excel's limit is 32,767 characters a cell
+
+
+def workbook() -> Workbook:
+    wb = Workbook(write_only=True)
+    wb._fonts = IndexedList([Font(name=FONT, sz=11, family=2)])  # the default font of every cell
+    return wb
+
+
+def _head(ws: Any, names: Iterable[str]) -> None:
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = Font(name=FONT, sz=11, bold=True)
+        cells.append(cell)
+    ws.append(cells)
+
+
+def _sheet(wb: Workbook, title: str, head: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    ws = wb.create_sheet(title)
+    _head(ws, head)
+    for row in rows:
+        ws.append(list(row))
+
+
+def post_row(row: tuple[Any, ...]) -> list[Any]:
+    """A store row (EXPORT_COLUMNS) as the cells of a 帖子 row."""
+    (pid, ts, source, title, text, url, author, label, prob, topics, keywords, event_id, reposts, comments,
+     likes) = row
+    return [pid, ts, source, _clip(title), _clip(text), url, author, LABEL_NAMES.get(label, label), prob,
+            "、".join(json.loads(topics or "[]")), "、".join(json.loads(keywords or "[]")[:10]), event_id,
+            reposts, comments, likes]
+
+
+def _clip(value: Any) -> Any:
+    # a cell starting with = is a formula to Excel: text from a post must stay text
+    if isinstance(value, str):
+        value = value[:MAX_CELL]
+        if value[:1] in ("=", "+", "-", "@"):
+            value = "'" + value
+    return value
+
+
+def write_posts(rows: Iterable[tuple[Any, ...]], out: IO[bytes] | Path, sheet: str = "帖子") -> int:
+    """Only posts (the export); returns the row count."""
+    wb = workbook()
+    ws = wb.create_sheet(sheet)
+    _head(ws, POST_HEAD)
+    n = 0
+    for row in rows:
+        ws.append(post_row(row))
+        n += 1
+    wb.save(out)
+    return n
+
+
+def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Path) -> Path:
+    wb = workbook()
+    if data["kind"] == "event":
+        _sheet(wb, "事件概述", ["项目", "内容"], [["标题", data["title"]], ["概述", data["summary"]],
+                                            ["信息", data["posts"]], ["负面", data["negative"]],
+                                            ["来源", "、".join(data["sources"])], ["关键词", "、".join(data["keywords"])],
+                                            ["是否回落", "是" if data["subsiding"] else "否"]])
+        _sheet(wb, "时间线", ["时间", "经过"], [[t["at"], _clip(t["what"])] for t in data["timeline"]])
+        _sheet(wb, "舆情走势", ["时间", "信息", "负面"], [[b["label"], b["posts"], b["negative"]] for b in data["trend"]])
+        _sheet(wb, "主要观点", ["来源", "时间", "内容"], [[p["source"], p["ts"], _clip(p["excerpt"])] for p in data["posts_shown"]])
+    else:
+        o = data["overview"]
+        _sheet(wb, "概况", ["项目", "本期", data["prev_name"]], [
+            ["摘要", data["summary"], ""], ["信息总量", o["posts"], o["prev"]["posts"]],
+            ["负面信息", o["negative"], o["prev"]["negative"]],
+            ["负面占比", o["negative_share"], o["prev"]["negative_share"]]])
+        _sheet(wb, "预警与处置", ["级别", "新发", "已响应", "已解除", "超时"],
+               [[LEVEL_NAMES.get(k, k), v["opened"], v["responded"], v["closed"], v["overdue"]]
+                for k, v in data["disposal"]["levels"].items()])
+        _sheet(wb, "预警", ["编号", "级别", "预警", "发出", "确认", "解除", "状态", "超时"],
+               [[a["id"], LEVEL_NAMES.get(a["level"], a["level"]), _clip(a["title"]), a["opened_at"], a["acknowledged_at"],
+                 a["resolved_at"], STATE_NAMES.get(a["state"], a["state"]), "是" if a["overdue"] else "否"]
+                for a in data["disposal"]["alerts"]])
+        _sheet(wb, "热点事件", ["编号", "事件", "热度", "信息", "负面", "负面占比", "互动", "来源", "关键词"],
+               [[e["id"], _clip(e["title"]), e["heat"], e["posts"], e["negative"], e["negative_share"], e["engagement"],
+                 "、".join(e["sources"]), "、".join(e["keywords"])] for e in data["events"]])
+        _sheet(wb, "负面信息", ["话题", "编号", "来源", "时间", "内容", "互动"],
+               [[g["topic"], p["id"], p["source"], p["ts"], _clip(p["excerpt"]), p["engagement"]]
+                for g in data["negative_groups"] for p in g["posts"]])
+        for key, title in (("topics", "话题分布"), ("sources", "来源分布")):
+            _sheet(wb, title, [title[:2], "信息", "负面", "负面占比", f"{data['prev_name']}信息", "变化"],
+                   [[_clip(r["name"]), r["posts"], r["negative"], r["negative_share"], r["prev_posts"], r["change"]]
+                    for r in data[key]])
+        _sheet(wb, "趋势", ["时间", "信息", "负面"], [[b["label"], b["posts"], b["negative"]] for b in data["trend"]])
+        _sheet(wb, "信源健康", ["信源", "状态", "连续失败", "说明"],
+               [[s["name"], HEALTH_NAMES.get(s["state"], s["state"]), s["failures"], s["last_error"] or "一天以上无新信息"]
+                for s in data["health"]["problems"]])
+    ws = wb.create_sheet("帖子")
+    _head(ws, POST_HEAD)
+    for row in posts:
+        ws.append(post_row(row))
+    tmp = path.with_name(f".{path.name}.tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path
