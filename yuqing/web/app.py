@@ -327,13 +327,13 @@ def _first(values: dict[str, list[str]]) -> dict[str, str]:
 class Server:
     """waitress serving a WebApp; `start()` in a background thread (tests), `serve_forever()` in front."""
 
-    def __init__(self, app: WebApp, host: str, port: int) -> None:
+    def __init__(self, app: WebApp, host: str, port: int, idle_timeout: int = IDLE_TIMEOUT) -> None:
         from waitress.server import create_server
 
         self.app = app
         self._server = create_server(
             app, host=host, port=port, threads=THREADS, backlog=BACKLOG, connection_limit=1000,
-            channel_timeout=IDLE_TIMEOUT, max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
+            channel_timeout=idle_timeout, cleanup_interval=max(1, min(30, idle_timeout // 2)), max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
             ident="yuqing", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
         )
         self.server_address = (host, int(getattr(self._server, "effective_port", port)))
@@ -372,9 +372,9 @@ class Server:
         pass  # shutdown() closed the sockets already
 
 
-def make_server(settings: Settings, host: str, port: int) -> Server:
+def make_server(settings: Settings, host: str, port: int, *, idle_timeout: int = IDLE_TIMEOUT) -> Server:
     """A ready (bound, not yet serving) web server; port 0 picks a free one."""
-    return Server(WebApp(settings, bind_host=host), host, port)
+    return Server(WebApp(settings, bind_host=host), host, port, idle_timeout)
 
 
 def parse_bind(value: str) -> tuple[str, int]:
