@@ -223,6 +223,9 @@ class WebConfig:
     bind: str = _help("host:port the web app listens on", default="127.0.0.1:8080")
     open_read: bool = _help("allow browsing without login", default=True)
     secret: str = _help("session signing key; use {env = \"NAME\"} (default: generated per store)", default="")
+    allowed_hosts: tuple[str, ...] = _help("Host header names served (default: the bind address, localhost, 127.0.0.1)",
+                                           default=())
+    secure_cookies: bool = _help("mark cookies Secure (set when users reach the app over HTTPS)", default=False)
 
 
 @dataclass(frozen=True)

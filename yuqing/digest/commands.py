@@ -1,4 +1,4 @@
-"""CLI commands of the digest stage: `digest`, `serve`, `user add|list` (registered by yuqing.cli)."""
+"""CLI commands of the digest stage: `digest`, `serve`, `user add|passwd|disable|remove|list` (registered by yuqing.cli)."""
 
 from __future__ import annotations
 
@@ -91,10 +91,7 @@ def user_add(app: App, name: str, password_stdin: bool, replace: bool) -> None:
     """
     from yuqing.web.auth import AuthError, add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     try:
         add_user(app.store(), name, password, replace=replace)
     except AuthError as exc:
@@ -102,17 +99,90 @@ def user_add(app: App, name: str, password_stdin: bool, replace: bool) -> None:
     click.echo(f"user {name} {'updated' if replace else 'added'}")
 
 
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@pass_app
+def user_passwd(app: App, name: str, password_stdin: bool) -> None:
+    """Set a new password for NAME; every open session of NAME ends.
+
+    Example:
+
+        echo 'n3w-pass-word' | yuqing --config yuqing.toml user passwd zhang --password-stdin
+    """
+    from yuqing.web.auth import AuthError, add_user
+
+    store = app.store()
+    if not store.scalar("SELECT 1 FROM users WHERE name = ?", [name]):
+        fail(f"no user {name!r} (see `yuqing user list`)", 2)
+    try:
+        add_user(store, name, _password(password_stdin), replace=True)
+    except AuthError as exc:
+        fail(str(exc), 2)
+    click.echo(f"password of {name} changed; their sessions have ended")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable the user again instead.")
+@pass_app
+def user_disable(app: App, name: str, enable: bool) -> None:
+    """Disable NAME: no more logins, and every open session ends now.
+
+    Example:
+
+        yuqing --config yuqing.toml user disable zhang
+    """
+    from yuqing.web.auth import AuthError, disable_user
+
+    try:
+        ended = disable_user(app.store(), name, disabled=not enable)
+    except AuthError as exc:
+        fail(str(exc), 2)
+    click.echo(f"user {name} enabled" if enable else f"user {name} disabled; {ended} session(s) ended")
+
+
+@user.command("remove")
+@click.argument("name")
+@pass_app
+def user_remove(app: App, name: str) -> None:
+    """Remove NAME and end their sessions (their entries in the audit log stay).
+
+    Example:
+
+        yuqing --config yuqing.toml user remove zhang
+    """
+    from yuqing.web.auth import AuthError, remove_user
+
+    try:
+        ended = remove_user(app.store(), name)
+    except AuthError as exc:
+        fail(str(exc), 2)
+    click.echo(f"user {name} removed; {ended} session(s) ended")
+
+
 @user.command("list")
 @pass_app
 def user_list(app: App) -> None:
-    """List the users and when they were created.
+    """List the users, when they were created and whether they are disabled.
 
     Example:
 
         yuqing --config yuqing.toml user list
     """
-    for row in app.store().query("SELECT name, created_at FROM users ORDER BY name"):
-        click.echo(f"{row['name']:20} {row['created_at']}")
+    from yuqing.store import sessions
+
+    store = app.store()
+    sessions.ensure(store)
+    for row in store.query("SELECT name, created_at, disabled_at FROM users ORDER BY name"):
+        state = f"  disabled {row['disabled_at']}" if row["disabled_at"] else ""
+        click.echo(f"{row['name']:20} {row['created_at']}{state}")
 
 
 commands: list[click.Command] = [digest, serve, user]

@@ -1,10 +1,16 @@
-"""`yuqing serve`: a small web app over the store, on the standard library's ThreadingHTTPServer.
+"""`yuqing serve`: a small web app over the store, served as WSGI by waitress.
 
-No framework: a list of (method, path pattern, view) routes, a Request and a Response. Views live
-in `yuqing.web.views`. Browsing opens the store read-only, one connection per request (each
-request has its own thread); only the analysts' actions (acknowledge, correct, login's audit row)
-open it for writing, briefly. Every page is sent with a Content-Security-Policy that allows no
-script and nothing from another origin, so even a markup bug could not load or run anything.
+The app keeps its own tiny router: a list of (method, path pattern, view, access) routes, a Request
+and a Response; views live in `yuqing.web.views` (and modules appended to its ROUTES). Under it,
+waitress (a production WSGI server, pure Python) does the sockets: a real listen backlog, a thread
+pool, limits on header and body size, and idle connections closed after `channel_timeout`.
+
+Browsing opens the store read-only, one connection per request; only the analysts' actions
+(acknowledge, correct, login) open it for writing, briefly. Every page is sent with a
+Content-Security-Policy that allows no script and nothing from another origin. Sessions are rows in
+the store (`yuqing.store.sessions`), so logout, a password change, `user disable` and `user remove`
+end them at once. Requests whose Host header is not one of `[web] allowed_hosts` are refused, so
+a page on another site cannot read the store through DNS rebinding.
 """
 
 from __future__ import annotations
@@ -13,26 +19,31 @@ import ipaddress
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from yuqing.web import auth
 from yuqing.errors import StoreError
 from yuqing.settings import Settings
-from yuqing.store import Store
+from yuqing.store import Store, sessions
+from yuqing.web import auth
 
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "yq_session"
 PRE_COOKIE = "yq_pre"  # pre-login nonce for the login form's CSRF token
 MAX_BODY = 64 * 1024
+MAX_HEADERS = 16 * 1024
+IDLE_TIMEOUT = 30  # seconds a connection may sit without sending anything
+BACKLOG = 1024
+THREADS = 8
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -85,22 +96,43 @@ class HTTPError(Exception):
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login (no //host or scheme: open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only a same-origin path is followed after login: no scheme, no host, no `//` or `/\\`, and no
+    control character (a CR/LF would split the Location header, a tab is dropped by browsers so
+    `/\\t/evil` becomes `//evil`)."""
+    if not target or not target.startswith("/") or _CONTROL.search(target) or "\\" in target:
+        return "/"
+    if target.startswith("//") or urlsplit(target).scheme or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+def default_hosts(bind_host: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([bind_host.lower(), "localhost", "127.0.0.1", "::1"]))
+
+
+def host_name(header: str) -> str:
+    """The host part of a Host header ("[::1]:8080" -> "::1"); lower case."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
 class WebApp:
-    """Routes requests to views; owns the signing key and the store path."""
+    """Routes requests to views; owns the signing key and the store path. A WSGI application."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, bind_host: str | None = None) -> None:
         from yuqing.web import views
 
         self.settings = settings
         self.db_path = settings.db_path
         with Store(self.db_path) as store:  # creates/migrates once, and keeps the signing key
             self.key = auth.secret(settings, store)
+            sessions.ensure(store)
+        host = bind_host if bind_host is not None else settings.web.bind.rpartition(":")[0].strip("[]")
+        configured = getattr(settings.web, "allowed_hosts", ())
+        self.allowed_hosts = {h.lower() for h in (configured or default_hosts(host))}
+        self.secure = bool(getattr(settings.web, "secure_cookies", False))
         # access: "public" (login page), "read" (open_read on loopback, else login), "login"
         self.routes: list[tuple[str, re.Pattern[str], View, str]] = []
         for method, pattern, view, access in views.ROUTES:
@@ -117,7 +149,7 @@ class WebApp:
     def csrf(self, req: Request) -> str:
         if req.session:
             return auth.csrf_token(self.key, req.session.nonce)
-        nonce = req.cookies.get(PRE_COOKIE) or req.pre_nonce
+        nonce = req.pre_nonce or req.cookies.get(PRE_COOKIE)
         if not nonce:
             nonce = req.pre_nonce = auth.new_nonce()
         return auth.csrf_token(self.key, nonce)
@@ -125,22 +157,57 @@ class WebApp:
     def can_read(self, req: Request) -> bool:
         return bool(req.session) or (self.settings.web.open_read and req.loopback)
 
+    def cookie(self, name: str, value: str, *, max_age: int | None = None) -> str:
+        """A Set-Cookie value: HttpOnly, SameSite=Strict, Secure when [web] secure_cookies."""
+        parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Strict"]
+        if max_age is not None:
+            parts.append(f"Max-Age={max_age}")
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts)
+
+    def start_session(self, user: str) -> str:
+        """A new session for `user`: a signed cookie value whose nonce is a row in the store."""
+        value = auth.make_session(self.key, user)
+        found = auth.read_session(self.key, value)
+        assert found is not None
+        with self.writer() as store:
+            sessions.open_session(store, found.nonce, user, datetime.fromtimestamp(found.expires, timezone.utc))
+        return value
+
+    def end_session(self, req: Request) -> None:
+        if req.session:
+            with self.writer() as store:
+                sessions.revoke(store, nonce=req.session.nonce, reason="logout")
+
+    def _session(self, cookie: str | None) -> auth.Session | None:
+        found = auth.read_session(self.key, cookie)
+        if not found:
+            return None
+        with self.reader() as store:
+            return found if sessions.session_valid(store, found.nonce, found.user) else None
+
     # -- dispatch -----------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
         from yuqing.web import views
 
-        req.session = auth.read_session(self.key, req.cookies.get(SESSION_COOKIE))
         try:
+            if host_name(req.headers.get("host", "")) not in self.allowed_hosts:
+                # no page (and no store access) for a name we do not serve: DNS rebinding
+                return Response("Host not allowed (see [web] allowed_hosts)\n", 421, "text/plain; charset=utf-8")
+            req.session = self._session(req.cookies.get(SESSION_COOKIE))
             resp = self._dispatch(req)
         except HTTPError as exc:
             resp = views.error_page(self, req, exc.status, exc.message)
         except StoreError as exc:
             resp = views.error_page(self, req, 503, str(exc))
+        except auth.Busy as exc:
+            resp = views.error_page(self, req, 503, f"服务器繁忙：{exc}")
         except Exception:
             logger.exception("error serving %s %s", req.method, req.path)
             resp = views.error_page(self, req, 500, "服务器内部错误，已记录日志。")
         if req.pre_nonce:
-            resp.headers.append(("Set-Cookie", f"{PRE_COOKIE}={req.pre_nonce}; Path=/; HttpOnly; SameSite=Strict"))
+            resp.headers.append(("Set-Cookie", self.cookie(PRE_COOKIE, req.pre_nonce)))
         return resp
 
     def _dispatch(self, req: Request) -> Response:
@@ -165,7 +232,7 @@ class WebApp:
         raise HTTPError(404, "页面不存在。")
 
     def _check_post(self, req: Request) -> None:
-        """Same-origin POSTs with a valid CSRF token only."""
+        """Same-origin POSTs with a valid CSRF token only; a pre-login token works once."""
         origin = req.headers.get("origin")
         host = req.headers.get("host", "")
         if origin and origin != "null" and urlsplit(origin).netloc != host:
@@ -173,16 +240,79 @@ class WebApp:
         nonce = req.session.nonce if req.session else req.cookies.get(PRE_COOKIE)
         if not auth.check_csrf(self.key, nonce, req.form.get("csrf")):
             raise HTTPError(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
+        if not req.session and nonce:
+            with self.writer() as store:
+                fresh = sessions.use_token(store, nonce)
+            req.pre_nonce = auth.new_nonce()  # the next form gets a new token either way
+            if not fresh:
+                raise HTTPError(403, "表单已使用过（每个登录表单只能提交一次），请刷新页面后重试。")
+
+    # -- WSGI ---------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        head = method == "HEAD"
+        if head:
+            method = "GET"
+        path = _wsgi_str(environ.get("PATH_INFO", "")) or "/"
+        headers = {k[5:].replace("_", "-").lower(): _wsgi_str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+        form: dict[str, str] = {}
+        if method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                return _send(start_response, Response("请求过大。", 413, "text/plain; charset=utf-8"), head)
+            raw = environ["wsgi.input"].read(length).decode("utf-8", "replace")
+            form = _first(parse_qs(raw, keep_blank_values=True))
+        req = Request(
+            method=method, path=path, query=_first(parse_qs(_wsgi_str(environ.get("QUERY_STRING", "")),
+                                                            keep_blank_values=True)),
+            form=form, cookies=_parse_cookies(headers.get("cookie")), headers=headers,
+            client=environ.get("REMOTE_ADDR", ""),
+        )
+        return _send(start_response, self.handle(req), head)
+
+
+def _wsgi_str(value: str) -> str:
+    """WSGI hands over bytes as latin-1 text; the app speaks UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return value
+
+
+def _clean_header(name: str, value: str) -> tuple[str, str]:
+    """No header may carry CR, LF or another control character: a view's bug must not split it."""
+    if _CONTROL.search(name) or re.search(r"[\x00-\x1f\x7f]", value):
+        raise ValueError(f"control character in response header {name!r}")
+    return name, value
+
+
+def _send(start_response: Callable[..., Any], resp: Response, head: bool) -> list[bytes]:
+    body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body
+    try:
+        extra = [_clean_header(n, v) for n, v in resp.headers]
+    except ValueError:
+        logger.error("refused a response with a control character in a header (status %d)", resp.status)
+        resp, extra = Response("服务器内部错误，已记录日志。", 500, "text/plain; charset=utf-8"), []
+        body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body
+    phrase = HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else "Status"
+    headers = [
+        ("Content-Type", resp.content_type), ("Content-Length", str(len(body))),
+        ("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store"), *extra,
+    ]
+    start_response(f"{resp.status} {phrase}", headers)
+    return [] if head else [body]
 
 
 def _qs(query: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return "?" + urlencode(query) if query else ""
 
 
 def _parse_cookies(header: str | None) -> dict[str, str]:
-    jar = SimpleCookie()
+    jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header or "")
     except CookieError:
@@ -194,88 +324,57 @@ def _first(values: dict[str, list[str]]) -> dict[str, str]:
     return {k: v[0] for k, v in values.items() if v}
 
 
-def make_handler(app: WebApp) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "yuqing"
-        sys_version = ""
-        protocol_version = "HTTP/1.1"
+class Server:
+    """waitress serving a WebApp; `start()` in a background thread (tests), `serve_forever()` in front."""
 
-        def log_message(self, fmt: str, *args: Any) -> None:
-            logger.info("%s %s", self.address_string(), fmt % args)
+    def __init__(self, app: WebApp, host: str, port: int, idle_timeout: int = IDLE_TIMEOUT) -> None:
+        from waitress.server import create_server
 
-        def _run(self, method: str, head: bool = False) -> None:
-            url = urlsplit(self.path)
-            form: dict[str, str] = {}
-            if method == "POST":
-                try:
-                    length = int(self.headers.get("Content-Length") or 0)
-                except ValueError:
-                    length = -1
-                if length < 0 or length > MAX_BODY:
-                    self._send(Response("请求过大。", 413, "text/plain; charset=utf-8"))
-                    return
-                raw = self.rfile.read(length).decode("utf-8", "replace")
-                form = _first(parse_qs(raw, keep_blank_values=True))
-            req = Request(
-                method=method, path=url.path, query=_first(parse_qs(url.query, keep_blank_values=True)), form=form,
-                cookies=_parse_cookies(self.headers.get("Cookie")),
-                headers={k.lower(): v for k, v in self.headers.items()}, client=self.client_address[0],
-            )
-            self._send(app.handle(req), head=head)
-
-        def _send(self, resp: Response, head: bool = False) -> None:
-            body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body
-            try:
-                self.send_response(resp.status, HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else None)
-                self.send_header("Content-Type", resp.content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Content-Security-Policy", CSP)
-                self.send_header("X-Content-Type-Options", "nosniff")
-                self.send_header("X-Frame-Options", "DENY")
-                self.send_header("Referrer-Policy", "no-referrer")
-                self.send_header("Cache-Control", "no-store")
-                for name, value in resp.headers:
-                    self.send_header(name, value)
-                self.end_headers()
-                if not head:
-                    self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            self._run("GET")
-
-        def do_HEAD(self) -> None:  # noqa: N802
-            self._run("GET", head=True)
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._run("POST")
-
-    return Handler
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    app: WebApp
+        self.app = app
+        self._server = create_server(
+            app, host=host, port=port, threads=THREADS, backlog=BACKLOG, connection_limit=1000,
+            channel_timeout=idle_timeout, cleanup_interval=max(1, min(30, idle_timeout // 2)), max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
+            ident="yuqing", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+        )
+        self.server_address = (host, int(getattr(self._server, "effective_port", port)))
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        host, port = self.server_address
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            if not getattr(self, "_stopped", False):  # the loop's sockets were closed by shutdown()
+                raise
 
     def start(self) -> threading.Thread:
         """Serve in a background thread (tests); stop with shutdown() then server_close()."""
         thread = threading.Thread(target=self.serve_forever, name="yuqing-web", daemon=True)
         thread.start()
+        self._thread = thread
         return thread
 
+    def shutdown(self) -> None:
+        self._stopped = True
+        server = self._server
+        while server._map:  # closing every channel (and the listener) ends waitress's loop
+            for channel in list(server._map.values()):
+                channel.handle_close()
+        server.task_dispatcher.shutdown()
+        thread = getattr(self, "_thread", None)
+        if thread:
+            thread.join(5)
 
-def make_server(settings: Settings, host: str, port: int) -> Server:
+    def server_close(self) -> None:
+        pass  # shutdown() closed the sockets already
+
+
+def make_server(settings: Settings, host: str, port: int, *, idle_timeout: int = IDLE_TIMEOUT) -> Server:
     """A ready (bound, not yet serving) web server; port 0 picks a free one."""
-    app = WebApp(settings)
-    server = Server((host, port), make_handler(app))
-    server.app = app
-    return server
+    return Server(WebApp(settings, bind_host=host), host, port, idle_timeout)
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -293,5 +392,3 @@ def serve(settings: Settings, host: str, port: int) -> None:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
-    finally:
-        server.server_close()

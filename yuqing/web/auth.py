@@ -14,13 +14,16 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from yuqing.errors import YuqingError
 from yuqing.models import to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store
+from yuqing.store import sessions
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +31,34 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8
 SESSION_TTL = 12 * 3600
 NAME = re.compile(r"^[\w.\-@]{1,64}$")
+# Each scrypt call holds 16 MB (128 * N * r bytes); two at a time bound memory under a login flood.
+HASH_SLOTS = threading.BoundedSemaphore(2)
+HASH_WAIT = 10.0  # seconds a login waits for a hashing slot before it is told the server is busy
+# Throttling: this many failures in LOCK_WINDOW (since the last success) lock the name or the client
+USER_FAILURES, CLIENT_FAILURES = 5, 20
+LOCK_WINDOW = timedelta(minutes=15)
 
 
 class AuthError(YuqingError):
     """A user cannot be added or a login is refused; the message says why."""
 
 
+class Busy(AuthError):
+    """Every password-hashing slot stayed taken for HASH_WAIT seconds."""
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    if not HASH_SLOTS.acquire(timeout=HASH_WAIT):
+        raise Busy("too many logins at once; try again in a moment")
+    try:
+        return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=64 * 1024 * 1024)
+    finally:
+        HASH_SLOTS.release()
+
+
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, 32)
     b64 = base64.b64encode
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
@@ -47,8 +69,9 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                             dklen=len(expected))
+        if int(n) > 2**17 or int(r) > 16 or int(p) > 4:  # a stored hash must not make us spend unbounded memory
+            return False
+        got = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p), len(expected))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, expected)
@@ -70,14 +93,52 @@ def add_user(store: Store, name: str, password: str, *, replace: bool = False) -
             (name, hash_password(password), to_iso(utcnow())),
         )
         audit(store, name, "user.password" if exists else "user.add", {}, commit=False)
+    if exists:
+        sessions.ensure(store)
+        sessions.revoke(store, user=name, reason="password changed")
+
+
+def disable_user(store: Store, name: str, *, disabled: bool = True) -> int:
+    """Disable (or enable) a user; a disabled user's sessions end at once. Returns sessions ended."""
+    sessions.ensure(store)
+    if not sessions.set_disabled(store, name, disabled):
+        raise AuthError(f"no user {name!r} (see `yuqing user list`)")
+    ended = sessions.revoke(store, user=name, reason="user disabled") if disabled else 0
+    audit(store, name, "user.disable" if disabled else "user.enable", {"sessions_ended": ended})
+    return ended
+
+
+def remove_user(store: Store, name: str) -> int:
+    """Remove a user and end their sessions; their audit entries stay. Returns sessions ended."""
+    sessions.ensure(store)
+    if not sessions.delete_user(store, name):
+        raise AuthError(f"no user {name!r} (see `yuqing user list`)")
+    ended = sessions.revoke(store, user=name, reason="user removed")
+    audit(store, name, "user.remove", {"sessions_ended": ended})
+    return ended
+
+
+def locked_out(store: Store, name: str, client: str) -> int:
+    """Seconds until `name` or `client` may try again after too many failures (0: not locked)."""
+    worst = 0.0
+    now = datetime.now(timezone.utc)
+    for count, last, limit in (
+        (*sessions.recent_failures(store, window=LOCK_WINDOW, user=name), USER_FAILURES),
+        (*sessions.recent_failures(store, window=LOCK_WINDOW, client=client), CLIENT_FAILURES),
+    ):
+        if count >= limit and last:
+            left = (datetime.fromisoformat(last) + LOCK_WINDOW - now).total_seconds()
+            worst = max(worst, left)
+    return int(worst) + 1 if worst > 0 else 0
 
 
 def check_login(store: Store, name: str, password: str) -> bool:
-    row = store.query("SELECT password_hash FROM users WHERE name = ?", [name])
+    row = store.query("SELECT * FROM users WHERE name = ?", [name])
     if not row:
         hash_password(password)  # spend the same time, so a wrong name is not told apart from a wrong password
         return False
-    return verify_password(password, row[0]["password_hash"])
+    ok = verify_password(password, row[0]["password_hash"])
+    return ok and not row[0].get("disabled_at")
 
 
 def audit(store: Store, user: str, action: str, detail: dict[str, object], *, commit: bool = True) -> None:

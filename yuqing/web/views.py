@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from yuqing.digest import charts, render
+from yuqing.store import sessions
 from yuqing.web import auth
 from yuqing.digest.builder import day_bounds, excerpt
 from yuqing.web.app import PRE_COOKIE, SESSION_COOKIE, HTTPError, Request, Response, WebApp, safe_next
@@ -47,9 +48,12 @@ def error_page(app: WebApp, req: Request, status: int, message: str) -> Response
 
 def _int(value: str, what: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise HTTPError(404, f"{what}编号无效：{value}") from None
+    if not 0 <= number < 2**63:  # SQLite's integers: a larger id cannot exist (and would not bind)
+        raise HTTPError(404, f"{what} {value[:30]} 不存在。")
+    return number
 
 
 def _local_date(value: str, field: str) -> date:
@@ -347,21 +351,33 @@ def login(app: WebApp, req: Request) -> Response:
     name = req.form.get("name", "").strip()
     password = req.form.get("password", "")
     target = safe_next(req.form.get("next"))
+    who = name[:64] or "(empty)"
     with app.writer() as store:
+        wait = auth.locked_out(store, who, req.client)
+        if wait:
+            # no password is checked while locked: guessing costs nothing but time, and gets nothing
+            auth.audit(store, who, "login.locked", {"client": req.client, "retry_in": wait})
+            logger.warning("login for %s from %s refused: locked for %d s", who, req.client, wait)
+            minutes = max(1, (wait + 59) // 60)
+            return page(app, req, "login", status=429, title="登录", next=target, name=name,
+                        error=f"登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。")
         ok = bool(name) and auth.check_login(store, name, password)
-        auth.audit(store, name or "(empty)", "login" if ok else "login.failed", {"client": req.client})
+        sessions.record_attempt(store, who, req.client, ok)
+        auth.audit(store, who, "login" if ok else "login.failed", {"client": req.client})
     if not ok:
         return page(app, req, "login", status=401, title="登录", next=target, name=name, error="用户名或密码错误。")
-    cookie = auth.make_session(app.key, name)
+    cookie = app.start_session(name)
     resp = Response.redirect(target)
-    resp.headers.append(("Set-Cookie", f"{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict"))
-    resp.headers.append(("Set-Cookie", f"{PRE_COOKIE}=; Path=/; Max-Age=0"))
+    resp.headers.append(("Set-Cookie", app.cookie(SESSION_COOKIE, cookie)))
+    resp.headers.append(("Set-Cookie", app.cookie(PRE_COOKIE, "", max_age=0)))
+    req.pre_nonce = None
     return resp
 
 
 def logout(app: WebApp, req: Request) -> Response:
+    app.end_session(req)
     resp = Response.redirect("/")
-    resp.headers.append(("Set-Cookie", f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"))
+    resp.headers.append(("Set-Cookie", app.cookie(SESSION_COOKIE, "", max_age=0)))
     return resp
 
 
