@@ -136,7 +136,13 @@ def _v2_delivery_bodies(db: sqlite_utils.Database) -> None:
 
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies]
+def _v3_hotlist(db: sqlite_utils.Database) -> None:
+    from yuqing.store.hotlist import migrate_v3
+
+    migrate_v3(db)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies, _v3_hotlist]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
