@@ -173,6 +173,15 @@ class AlertsConfig:
     min_baseline: float = _help("the baseline never counts as fewer negative posts per window than this", default=1.0)
     level_scores: tuple[float, ...] = _help("spike score at which yellow, orange, red begin (3 rising numbers)", default=(3.0, 4.0, 5.0))
     top_posts: int = _help("posts quoted in an alert's explanation", default=5)
+    hotlist_level: str = _help("level of a locality entry on a hot list (red in its top 10)", default="orange")
+    spread_new: int = _help("spread alert: at least this many new reposts+comments in an hour", default=500)
+    spread_factor: float = _help("...or grown this many times in an hour", default=10.0)
+    spread_base: int = _help("...from at least this many", default=100)
+
+
+@dataclass(frozen=True)
+class LiuyanConfig:
+    overdue: Duration = _help("a 留言 unanswered this long raises one blue alert", default=Duration(7 * 86400.0))
 
 
 @dataclass(frozen=True)
@@ -212,6 +221,7 @@ class Settings:
     analysis: AnalysisConfig = _help("text analysis", default_factory=AnalysisConfig)
     alerts: AlertsConfig = _help("spike detection and delivery", default_factory=AlertsConfig)
     digest: DigestConfig = _help("the daily digest", default_factory=DigestConfig)
+    liuyan: LiuyanConfig = _help("留言 tracking", default_factory=LiuyanConfig)
     web: WebConfig = _help("the web app", default_factory=WebConfig)
     daemon: DaemonConfig = _help("the daemon", default_factory=DaemonConfig)
     base_dir: str = field(default=".", metadata={"internal": True})
@@ -363,6 +373,8 @@ def _check_alerts(alerts: AlertsConfig) -> None:
     scores = alerts.level_scores
     if len(scores) != 3 or list(scores) != sorted(scores):
         raise ConfigError("alerts.level_scores", f"expected 3 rising numbers (yellow, orange, red), got {list(scores)}")
+    if alerts.hotlist_level not in ("blue", "yellow", "orange", "red"):
+        raise ConfigError("alerts.hotlist_level", f"one of blue, yellow, orange, red, got {alerts.hotlist_level!r}")
     for key, weight in alerts.source_weights.items():
         if weight < 0:
             raise ConfigError(f"alerts.source_weights.{key}", f"a weight cannot be negative, got {weight}")

@@ -22,7 +22,7 @@ def _poll(settings, store, entries, now):
     with store.transaction() as conn:
         save_snapshot(conn, "weibo-hot", now, entries)
     findings = detect(store.conn, "weibo-hot", entries, lambda t: "某县" in t, now,
-                      settings.alerts.cooldown, "orange")
+                      settings.alerts.cooldown, settings.alerts.hotlist_level)
     return lifecycle.apply(settings, store, findings, now)
 
 
@@ -44,3 +44,14 @@ def test_rank_8_opens_one_red_alert_and_return_within_cooldown_is_not_a_second(s
     late = t0 + timedelta(minutes=30, seconds=settings.alerts.cooldown + 60)
     _poll(settings, store2, _entries(False), late)
     assert store2.query("SELECT state FROM alerts WHERE kind = 'hotlist'") == [{"state": "resolved"}]
+
+
+def test_bad_hotlist_level_is_a_config_error_naming_the_key(write_config) -> None:
+    import pytest
+
+    from yuqing.errors import ConfigError
+    from yuqing.settings import load
+
+    path = write_config(extra='[alerts]\nhotlist_level = "purple"\n')
+    with pytest.raises(ConfigError, match="alerts.hotlist_level"):
+        load(path)

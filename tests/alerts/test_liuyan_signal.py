@@ -21,7 +21,7 @@ def test_answered_between_runs_and_overdue_alert_once(settings, store) -> None:
     now = utcnow()
     old, fresh = _msg("1", "某县 路灯坏了一个月", now - timedelta(days=9)), _msg("2", "某县 噪音扰民", now - timedelta(days=1))
     store.add_posts([old, fresh])
-    first = lifecycle.apply(settings, store, detect(store.conn, now), now)
+    first = lifecycle.apply(settings, store, detect(store.conn, now, settings.liuyan.overdue), now)
     assert [(a.kind, a.key, a.level) for a in first] == [("liuyan", f"post:{old.id}", "blue")]
     path = store.path
     store.close()
@@ -30,7 +30,7 @@ def test_answered_between_runs_and_overdue_alert_once(settings, store) -> None:
     with store.transaction() as conn:
         observe(conn, fresh.url, later, {}, {"answered": True, "state": "已回复", "reply_by": "某县住建局",
                                              "reply_at": later.isoformat()})
-    assert lifecycle.apply(settings, store, detect(store.conn, later), later) == []
+    assert lifecycle.apply(settings, store, detect(store.conn, later, settings.liuyan.overdue), later) == []
     extra = store.query("SELECT json_extract(extra, '$.state') AS s FROM posts WHERE id = ?", [fresh.id])
     assert extra == [{"s": "已回复"}]
     assert store.query("SELECT count(*) AS n FROM alerts")[0]["n"] == 1
@@ -39,5 +39,5 @@ def test_answered_between_runs_and_overdue_alert_once(settings, store) -> None:
     assert [r["id"] for r in digest["overdue"]["某县人民政府"]] == [old.id]
     with store.transaction() as conn:
         observe(conn, old.url, later, {}, {"answered": True, "reply_at": later.isoformat()})
-    lifecycle.apply(settings, store, detect(store.conn, later), later)
+    lifecycle.apply(settings, store, detect(store.conn, later, settings.liuyan.overdue), later)
     assert store.query("SELECT state FROM alerts") == [{"state": "resolved"}]
