@@ -197,6 +197,15 @@ class CasesConfig:
     deadlines: dict[str, DeadlineConfig] = _help(
         "per level (红/橙/黄/蓝): respond and close durations; unset levels keep the defaults"
         " 红 2h/24h, 橙 4h/48h, 黄 12h/3d, 蓝 24h/7d", default_factory=dict)
+    hotlist_level: str = _help("level of a locality entry on a hot list (red in its top 10)", default="orange")
+    spread_new: int = _help("spread alert: at least this many new reposts+comments in an hour", default=500)
+    spread_factor: float = _help("...or grown this many times in an hour", default=10.0)
+    spread_base: int = _help("...from at least this many", default=100)
+
+
+@dataclass(frozen=True)
+class LiuyanConfig:
+    overdue: Duration = _help("a 留言 unanswered this long raises one blue alert", default=Duration(7 * 86400.0))
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,7 @@ class Settings:
     analysis: AnalysisConfig = _help("text analysis", default_factory=AnalysisConfig)
     alerts: AlertsConfig = _help("spike detection and delivery", default_factory=AlertsConfig)
     digest: DigestConfig = _help("the daily digest", default_factory=DigestConfig)
+    liuyan: LiuyanConfig = _help("留言 tracking", default_factory=LiuyanConfig)
     web: WebConfig = _help("the web app", default_factory=WebConfig)
     reports: ReportsConfig = _help("weekly, monthly and special reports", default_factory=ReportsConfig)
     daemon: DaemonConfig = _help("the daemon", default_factory=DaemonConfig)
@@ -427,6 +437,8 @@ def _check_alerts(alerts: AlertsConfig) -> None:
     scores = alerts.level_scores
     if len(scores) != 3 or list(scores) != sorted(scores):
         raise ConfigError("alerts.level_scores", f"expected 3 rising numbers (yellow, orange, red), got {list(scores)}")
+    if alerts.hotlist_level not in ("blue", "yellow", "orange", "red"):
+        raise ConfigError("alerts.hotlist_level", f"one of blue, yellow, orange, red, got {alerts.hotlist_level!r}")
     for key, weight in alerts.source_weights.items():
         if weight < 0:
             raise ConfigError(f"alerts.source_weights.{key}", f"a weight cannot be negative, got {weight}")

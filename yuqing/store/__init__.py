@@ -154,9 +154,17 @@ def _v4_reports(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v5_hotlist(db: sqlite_utils.Database) -> None:
+    from yuqing.store.hotlist import migrate_v3  # hot-list snapshots and engagement observations
+
+    migrate_v3(db)
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_delivery_bodies, _v3_cases, _v4_reports]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

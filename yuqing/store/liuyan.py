@@ -1,0 +1,41 @@
+"""留言 tracking queries: reply state lives in posts.extra (answered, reply_at, reply_by, forum)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from yuqing.models import to_iso
+
+_ANSWERED = "coalesce(json_extract(extra, '$.answered'), 0)"
+_DEPT = "coalesce(nullif(json_extract(extra, '$.reply_by'), ''), nullif(json_extract(extra, '$.forum'), ''), '未注明')"
+
+
+def overdue(conn: Any, now: datetime, overdue_s: float) -> list[dict[str, Any]]:
+    """Unanswered 留言 older than the deadline, oldest first."""
+    cutoff = to_iso(now - timedelta(seconds=overdue_s))
+    rows = conn.execute(
+        f"SELECT id, source, title, url, ts, {_DEPT} FROM posts WHERE json_extract(extra, '$.tid') IS NOT NULL"
+        f" AND {_ANSWERED} = 0 AND ts < ? ORDER BY ts, id", (cutoff,)).fetchall()
+    return [{"id": r[0], "source": r[1], "title": r[2], "url": r[3], "ts": r[4], "department": r[5]} for r in rows]
+
+
+def answered_ids(conn: Any, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    rows = conn.execute(f"SELECT id FROM posts WHERE id IN ({','.join('?' * len(ids))}) AND {_ANSWERED} != 0", ids)
+    return {int(r[0]) for r in rows}
+
+
+def summary(conn: Any, since: datetime, now: datetime, overdue_s: float) -> dict[str, Any]:
+    """留言办理 for the digest: new and answered since a time, overdue by department (oldest first)."""
+    stamp = to_iso(since)
+    new = conn.execute("SELECT count(*) FROM posts WHERE json_extract(extra, '$.tid') IS NOT NULL AND fetched_at >= ?",
+                       (stamp,)).fetchone()[0]
+    answered = conn.execute(
+        f"SELECT count(*) FROM posts WHERE json_extract(extra, '$.tid') IS NOT NULL AND {_ANSWERED} != 0"
+        " AND coalesce(json_extract(extra, '$.reply_at'), '') >= ?", (stamp,)).fetchone()[0]
+    by_dept: dict[str, list[dict[str, Any]]] = {}
+    for row in overdue(conn, now, overdue_s):
+        by_dept.setdefault(row["department"], []).append(row)
+    return {"new": int(new), "answered": int(answered), "overdue": by_dept}
