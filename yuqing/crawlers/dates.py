@@ -28,6 +28,21 @@ _FULL = re.compile(
 )
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/年](\d{1,2})月?$")
 _WEIBO = "%a %b %d %H:%M:%S %z %Y"
+# A zone written after the clock time: an offset, a name, or a name with an offset (GMT+8), and an
+# optional trailing comment as mail headers write it ("+0800 (CST)").
+_ZONED = re.compile(
+    r"^(?P<rest>.*?\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*"
+    r"(?P<zone>Z|[+-]\S*|[A-Za-z][A-Za-z_/]*(?:[+-]\S*)?)(?:\s*\([^()]*\))?$"
+)
+_OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
+# Abbreviations read as RFC 822 and feeds use them (US names per RFC 822; CST is US Central there).
+_NAMED = {
+    "Z": 0, "UT": 0, "UTC": 0, "GMT": 0, "WET": 0, "WEST": 60, "BST": 60,
+    "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    "AST": -240, "ADT": -180, "AKST": -540, "AKDT": -480, "HST": -600,
+    "MET": 60, "MEST": 120, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+    "JST": 540, "KST": 540, "HKT": 480, "SGT": 480,
+}
 
 
 def _utc(value: datetime) -> datetime:
@@ -66,6 +81,11 @@ def parse_time(value: Any, now: datetime | None = None, tz: tzinfo = SITE_TZ) ->
         return None
     text = _PREFIX.sub("", text).strip()
     now = now or datetime.now(timezone.utc)
+    if (m := _ZONED.match(text)) and m.group("zone").upper() not in ("AM", "PM"):
+        # Only a stamp without a zone is read in the site's zone: a zone we cannot read gives no
+        # date rather than one hours off.
+        zone = _zone(m.group("zone"))
+        return parse_time(m.group("rest"), now, zone) if zone is not None else None
     local_now = now.astimezone(tz)
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
         return from_timestamp(float(text))
@@ -133,3 +153,31 @@ def _offset(text: str) -> tzinfo:
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+
+
+def _zone(text: str) -> tzinfo | None:
+    """The zone a stamp names: +08:00, -0000, Z, GMT, EST, MEST, GMT+8, Etc/GMT-8; None if unknown."""
+    if m := _OFFSET.match(text):
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 14 or minutes > 59:
+            return None
+        sign = -1 if m.group(1) == "-" else 1
+        # -0000 (RFC 5322: UTC, local zone unknown) is still UTC
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    if "/" in text:
+        try:
+            return ZoneInfo(text)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            return None
+    parts = re.match(r"^([A-Za-z_]+)(.*)$", text)
+    if parts is None:
+        return None
+    name, offset = parts.groups()
+    base = _NAMED.get(name.upper())
+    if base is None:
+        return None
+    if not offset:
+        return timezone(timedelta(minutes=base))
+    if base != 0:
+        return None  # "EST+3" means nothing
+    return _zone(offset)
