@@ -122,13 +122,18 @@ def init(app: App) -> None:
 def check(app: App) -> None:
     """Validate the config and list the sources it defines.
 
-    Exits 2 with the key path when something is wrong.
+    Exits 2 with the key path when something is wrong, a file the config names is missing too.
 
     Example:
 
         yuqing --config yuqing.toml check
     """
     s = app.settings
+    missing = settings_mod.missing_files(s)
+    for key, path in missing:
+        click.echo(f"config error: {key}: file not found: {path} (relative paths start from the config file's folder)", err=True)
+    if missing:
+        raise SystemExit(2)
     click.echo(f"config ok: {app.config_path}")
     click.echo(f"locality: {s.locality.name}" + (f" (aliases: {', '.join(s.locality.aliases)})" if s.locality.aliases else ""))
     click.echo(f"store: {s.db_path}")

@@ -514,3 +514,14 @@ def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str
 if __name__ == "__main__":  # pragma: no cover
     for key, default, text in describe():
         sys.stdout.write(f"{key:40} {default:30} {text}\n")
+
+
+def missing_files(settings: Settings) -> list[tuple[str, Path]]:
+    """(key path, resolved path) of each file the config names that does not exist; relative
+    paths resolve from the config file's folder."""
+    found: list[tuple[str, Path]] = []
+    for key in ("topics", "userdict", "stopwords", "model"):
+        value = getattr(settings.analysis, key)
+        if value and not settings.path(value).is_file():
+            found.append((f"analysis.{key}", settings.path(value)))
+    return found
