@@ -347,6 +347,13 @@ class Daemon:
         except Exception as exc:
             _log_failure("digest", exc)
             return
+        try:  # 周报 on Mondays, 月报 on the 1st; each built and queued once (the reports table)
+            from yuqing.digest.publish import run_due
+
+            for ref in run_due(self.settings, self._work_store):
+                logger.info("report built and queued: %s", ref)
+        except Exception as exc:
+            _log_failure("reports", exc)
         self._deliver()
 
     def _housekeeping(self) -> None:

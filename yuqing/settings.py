@@ -177,6 +177,10 @@ class AlertsConfig:
     level_scores: tuple[float, ...] = _help("spike score at which yellow, orange, red begin (3 rising numbers)", default=(3.0, 4.0, 5.0))
     top_posts: int = _help("posts quoted in an alert's explanation", default=5)
     watch_terms: tuple[str, ...] = _help("a post containing one of these opens a 待研判 case at once", default=())
+    hotlist_level: str = _help("level of a locality entry on a hot list (red in its top 10)", default="orange")
+    spread_new: int = _help("spread alert: at least this many new reposts+comments in an hour", default=500)
+    spread_factor: float = _help("...or grown this many times in an hour", default=10.0)
+    spread_base: int = _help("...from at least this many", default=100)
 
 
 @dataclass(frozen=True)
@@ -197,10 +201,6 @@ class CasesConfig:
     deadlines: dict[str, DeadlineConfig] = _help(
         "per level (红/橙/黄/蓝): respond and close durations; unset levels keep the defaults"
         " 红 2h/24h, 橙 4h/48h, 黄 12h/3d, 蓝 24h/7d", default_factory=dict)
-    hotlist_level: str = _help("level of a locality entry on a hot list (red in its top 10)", default="orange")
-    spread_new: int = _help("spread alert: at least this many new reposts+comments in an hour", default=500)
-    spread_factor: float = _help("...or grown this many times in an hour", default=10.0)
-    spread_base: int = _help("...from at least this many", default=100)
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,31 @@ def test_bad_input_is_refused_in_words(rconfig, args, words):
     res = run(config, *args)
     assert res.exit_code == 2, res.output
     assert words in res.output and "Traceback" not in res.output
+
+
+def test_weekly_report_is_built_and_mailed_once_on_monday_with_its_files(rconfig, tmp_path: Path):
+    from datetime import datetime
+    from email import message_from_bytes, policy
+    from zoneinfo import ZoneInfo
+
+    from yuqing.delivery.outbox import deliver_pending
+    from yuqing.digest.publish import run_due
+
+    config, _ = rconfig
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[alerts]", '[reports]\nto = ["leader@example.com"]\nformats = ["docx", "xlsx"]\n\n[alerts]', 1), encoding="utf-8")
+    settings = settings_mod.load(config)
+    store = Store(settings.db_path)
+    monday = datetime(2024, 5, 6, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert run_due(settings, store, now=datetime(2024, 5, 7, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))) == []
+    first = run_due(settings, store, now=monday)
+    assert len(first) == 1
+    assert run_due(settings, store, now=monday) == []  # a restart on the same Monday builds nothing again
+    deliver_pending(settings, store)
+    emls = sorted((tmp_path / "outbox").glob("*.eml"))
+    reports = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in emls]
+    reports = [m for m in reports if "周报" in str(m["Subject"])]
+    assert len(reports) == 1
+    names = sorted(part.get_filename() for part in reports[0].walk() if part.get_filename())
+    assert [Path(n).suffix for n in names] == [".docx", ".xlsx"]
+    store.close()
