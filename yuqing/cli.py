@@ -92,6 +92,7 @@ def cli(ctx: click.Context, config_path: Path, verbose: int) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml crawl
     """
     _setup_logging(verbose)
@@ -110,6 +111,7 @@ def init(app: App) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml init
     """
     store = app.store()
@@ -126,6 +128,7 @@ def check(app: App) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml check
     """
     s = app.settings
@@ -163,6 +166,7 @@ def status(app: App, as_json: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml status
     """
     from yuqing.status import collect, render

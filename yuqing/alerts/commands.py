@@ -42,6 +42,7 @@ def detect(app: App, at: str | None, no_send: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml detect
     """
     from yuqing.delivery.outbox import deliver_pending
@@ -70,6 +71,7 @@ def alerts(ctx: click.Context) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml alerts list --all
     """
     if ctx.invoked_subcommand is None:
@@ -86,6 +88,7 @@ def list_alerts(app: App, show_all: bool = False, limit: int = 50, as_json: bool
 
     Example:
 
+    \b
         yuqing --config yuqing.toml alerts list --all --limit 20
     """
     store = app.store(readonly=True) if app.settings.db_path.exists() else app.store()
@@ -120,6 +123,7 @@ def show_alert(app: App, alert_id: int, as_json: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml alerts show 12
     """
     from yuqing.delivery.outbox import deliveries
@@ -154,6 +158,7 @@ def ack_alert(app: App, alert_id: int, note: str, by: str) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml alerts ack 12 --by 张三 --note "已转交县信访局处置"
     """
     if not by.strip():
@@ -179,6 +184,7 @@ def backtest(app: App, since: str, until: str | None, step: str) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml backtest --since 2026-03-01 --until 2026-03-31
     """
     from yuqing.alerts.backtest import backtest as run_backtest
@@ -209,6 +215,7 @@ def deliver(app: App) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml deliver
     """
     from yuqing.delivery.outbox import deliver_pending

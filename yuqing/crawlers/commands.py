@@ -37,6 +37,7 @@ def crawl(app, sources: tuple[str, ...]) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml crawl
         yuqing --config yuqing.toml crawl county-news weibo
     """
@@ -70,6 +71,7 @@ def crawl_source(app, name: str, timeout: float | None, run_id: int | None, pare
 
     Example:
 
+    \b
         yuqing --config yuqing.toml crawl-source county-news
     """
     import os

@@ -50,6 +50,7 @@ def run_command(app: Any, duration: str | None) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml run
     """
     from yuqing.cli import fail

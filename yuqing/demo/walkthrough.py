@@ -331,6 +331,7 @@ def demo_command(folder: Path | None, minutes: float) -> None:
 
     Example:
 
+    \b
         yuqing demo --dir /tmp/yuqing-demo
     """
     result = run_demo(folder, minutes)

@@ -24,6 +24,7 @@ def digest(app: App, day: str | None, no_send: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml digest --date 2024-05-01
     """
     from yuqing.digest.builder import build_digest
@@ -50,6 +51,7 @@ def serve(app: App, bind: str | None) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml serve --bind 127.0.0.1:8080
     """
     from yuqing.web.app import parse_bind, serve as run
@@ -71,6 +73,7 @@ def user() -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml user add zhang
     """
 
@@ -174,6 +177,7 @@ def user_list(app: App) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml user list
     """
     from yuqing.store import sessions
