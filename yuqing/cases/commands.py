@@ -50,6 +50,7 @@ def cases() -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases list --state 待研判
     """
 
@@ -63,6 +64,7 @@ def list_cases(app: App, state: str | None, as_json: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases list --json
     """
     from yuqing.cases.report import describe
@@ -86,6 +88,7 @@ def show_case(app: App, case_id: int, as_json: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases show 1
     """
     from yuqing.cases.report import describe
@@ -129,6 +132,7 @@ def assess_case(app: App, case_id: int, verdict: str, level: str | None, note: s
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases assess 1 --verdict 属实 --level 橙 --note "已核实停水"
     """
     from yuqing.cases.workflow import assess
@@ -151,6 +155,7 @@ def assign_case(app: App, case_id: int, unit: str, due: str | None, close_by: st
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases assign 1 --unit 县水务局 --due 2h
     """
     from yuqing.cases.workflow import assign
@@ -171,6 +176,7 @@ def respond_case(app: App, case_id: int, url: str, note: str, by: str | None, as
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases respond 1 --url https://www.example.gov.cn/tz/1.html --note "发布停水通报"
     """
     from yuqing.cases.workflow import respond
@@ -189,6 +195,7 @@ def close_case(app: App, case_id: int, summary: str, by: str | None, as_json: bo
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases close 1 --summary "已恢复供水，舆情回落"
     """
     from yuqing.cases.workflow import close
@@ -207,6 +214,7 @@ def dismiss_case(app: App, case_id: int, reason: str, by: str | None, as_json: b
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases dismiss 1 --reason "外地同名事件，与本地无关"
     """
     from yuqing.cases.workflow import dismiss
@@ -228,6 +236,7 @@ def open_case(app: App, post_id: int | None, event_id: int | None, level: str, n
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases open --post 12 --level 黄 --note "大V转发"
     """
     from yuqing.cases.report import describe
@@ -252,6 +261,7 @@ def check_cases(app: App) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml cases check
     """
     from yuqing.cases.workflow import check

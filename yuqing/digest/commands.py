@@ -117,6 +117,7 @@ def user_passwd(app: App, name: str, password_stdin: bool) -> None:
 
     Example:
 
+    \b
         echo 'n3w-pass-word' | yuqing --config yuqing.toml user passwd zhang --password-stdin
     """
     from yuqing.web.auth import AuthError, add_user
@@ -140,6 +141,7 @@ def user_disable(app: App, name: str, enable: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml user disable zhang
     """
     from yuqing.web.auth import AuthError, disable_user
@@ -159,6 +161,7 @@ def user_remove(app: App, name: str) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml user remove zhang
     """
     from yuqing.web.auth import AuthError, remove_user

@@ -79,6 +79,7 @@ def export() -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml export posts --since 2024-05-01 --format csv --out posts.csv
     """
 
@@ -98,6 +99,7 @@ def export_posts(app: App, since: str, until: str | None, topic: str | None, lab
 
     Example:
 
+    \b
         yuqing --config yuqing.toml export posts --since 2024-05-01 --label negative --format xlsx --out neg.xlsx
     """
     from yuqing.digest import export as ex
