@@ -1,15 +1,14 @@
-"""Benchmark of the analysis stage: our sentiment model against SnowNLP, in the same run.
+"""Benchmark of the analysis stage: our sentiment model against a TF-IDF + LogisticRegression
+baseline and SnowNLP, in the same run, on the same held-out posts.
 
-On the held-out dev split of the shared corpora (the 20% of each corpus that `train-sentiment`
-never trains on, chosen by text checksum) and on hand-written neutral notices
-(tests/analysis/neutral_notices.txt), it prints:
-  - accuracy and macro-F1 of negative-vs-not, ours and SnowNLP's, per dev set;
-  - the share of neutral texts flagged negative (SMP2020 neutral dev posts, notices);
-  - sentiment throughput (posts/s) of each and the ratio (goal: >= 50x SnowNLP): ours is
-    normalisation + the model, which reads characters and needs no segmentation; also shown with a
-    jieba cut added, and the model alone;
-  - full analysis throughput on one core: normalisation, one jieba cut, keywords, topics,
-    sentiment, SimHash and event assignment (goal: >= 1,000 posts/s).
+The baseline is scikit-learn's TfidfVectorizer(analyzer="char", ngram_range=(1, 3)) and
+LogisticRegression() with default settings, fitted here on exactly the rows `train-sentiment`
+trains on (training.training_rows: every corpus's training split and the generated sentences),
+as negative-vs-not. Dev sets are the 20 % of each corpus that is never trained on (CRC-32 of the
+text % 100 < 20), their neutral subsets, and the hand-written sets in tests/analysis/.
+Per set: accuracy, macro-F1 and the share of neutral text flagged negative for each; expected
+calibration error (10 bins) of ours; posts/s of each. Then the sentiment throughput ratio (goal
+>= 50x SnowNLP) and the full analysis throughput (goal >= 1,000 posts/s on one core).
 
     python bench/analysis.py [--data DIR] [--snownlp-max N]
 """
@@ -29,18 +28,43 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from yuqing.analysis import corpora  # noqa: E402
-from yuqing.analysis.training import binary_scores  # noqa: E402
+from yuqing.analysis.calibration import expected_calibration_error  # noqa: E402
+from yuqing.analysis.training import TrainOptions, binary_scores, training_rows  # noqa: E402
+
+HAND = ROOT / "tests" / "analysis"
 
 
-def _notices() -> list[str]:
-    path = ROOT / "tests" / "analysis" / "neutral_notices.txt"
-    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+def _lines(name: str) -> list[str]:
+    text = (HAND / name).read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def _set(texts: list[str], negative: list[bool], neutral: list[bool]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    return texts, np.array(negative, dtype=bool), np.array(neutral, dtype=bool)
+
+
+def dev_sets(data: Path) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
+    """name -> (texts, is negative, is neutral)."""
+    sets = {}
+    for name, rows in corpora.load_all(data).items():
+        dev = corpora.split(rows)[1]
+        sets[name] = _set([r.text for r in dev], [r.label == "negative" for r in dev], [r.label == "neutral" for r in dev])
+        if name in ("smp2020_usual", "nlpcc2014"):
+            neu = [r for r in dev if r.label == "neutral"]
+            sets[f"{name} neutral only"] = _set([r.text for r in neu], [False] * len(neu), [True] * len(neu))
+    notices = _lines("neutral_notices.txt")
+    sets["hand: notices"] = _set(notices, [False] * len(notices), [True] * len(notices))
+    calm = _lines("definition_neutral.txt")
+    sets["hand: questions/news"] = _set(calm, [False] * len(calm), [True] * len(calm))
+    upset = _lines("definition_negative.txt") + _lines("complaints.txt")
+    sets["hand: complaints"] = _set(upset, [True] * len(upset), [False] * len(upset))
+    return sets
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=corpora.default_data_dir())
-    ap.add_argument("--snownlp-max", type=int, default=0, help="cap SnowNLP's posts per set (0: all)")
+    ap.add_argument("--snownlp-max", type=int, default=400, help="cap SnowNLP's posts per set (0: all)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if not args.data.is_dir():
@@ -60,64 +84,78 @@ def main() -> int:
     SnowNLP("预热").sentiments
     load_snow = time.perf_counter() - t0
 
-    found = corpora.load_all(args.data)
-    dev = {name: corpora.split(rows)[1] for name, rows in found.items()}
-    sets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-    for name in ("weibo2018", "smp2020", "chnsenticorp", "waimai"):
-        if name in dev:
-            rows = dev[name]
-            sets[name] = ([r.text for r in rows], np.array([r.label == "negative" for r in rows]),
-                          np.array([r.label == "neutral" for r in rows]))
-    notices = _notices()
-    sets["notices (hand-written)"] = (notices, np.zeros(len(notices), bool), np.ones(len(notices), bool))
+    # the baseline, fitted on the very rows our model was trained on
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    t0 = time.perf_counter()
+    train_sets, _ = training_rows(TrainOptions(data_dir=args.data))
+    rows = [ex for part in train_sets.values() for ex in part]
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
+    baseline = LogisticRegression()
+    baseline.fit(vec.fit_transform([normalize(ex.text[:20_000]) for ex in rows]), [ex.label == "negative" for ex in rows])
+    fit_base = time.perf_counter() - t0
+    sets = dev_sets(args.data)
 
     # the model reads character n-grams: standing alone it needs no segmentation, so its own path is
     # normalise + model, the counterpart of SnowNLP(text).sentiments (which segments inside)
     def ours_predict(text: str) -> float:
         return ours.sentiment.predict(normalize(text[:20_000]), (), 0.5).negative_prob
 
+    def base_predict(text: str) -> float:
+        return float(baseline.predict_proba(vec.transform([normalize(text[:20_000])]))[0, 1])
+
     def snow_predict(text: str) -> float:
         return 1.0 - SnowNLP(text).sentiments if text.strip() else 0.0
 
-    print(f"model: {ours.sentiment.meta.get('created')} seed {ours.sentiment.meta.get('seed')}; "
-          f"load: ours {load_ours:.2f}s, SnowNLP {load_snow:.2f}s")
-    print(f"{'dev set':24} {'n':>5} | {'ours acc':>8} {'F1':>6} {'neu->neg':>8} | {'SnowNLP acc':>11} {'F1':>6} "
-          f"{'neu->neg':>8} | {'ours/s':>7} {'Snow/s':>7} {'ratio':>6}")
-    total_ours = total_snow = 0.0
-    count_ours = count_snow = 0
+    print(f"model: {ours.sentiment.meta.get('created')} seed {ours.sentiment.meta.get('seed')}; load: ours {load_ours:.2f}s, "
+          f"SnowNLP {load_snow:.2f}s; baseline fitted on the same {len(rows)} training rows in {fit_base:.0f}s")
+    print("acc / F1: negative vs not; neu>neg: share of the set's neutral texts flagged negative; "
+          "ECE: expected calibration error of negative_prob (10 bins)")
+    header = (f"{'dev set':27} {'n':>5} | {'ours acc':>8} {'F1':>6} {'neu>neg':>7} {'ECE':>5} | {'base acc':>8} {'F1':>6} "
+              f"{'neu>neg':>7} {'ECE':>5} | {'Snow acc':>8} {'F1':>6} {'neu>neg':>7} | {'ours-base':>9}")
+    print(header)
+    pooled: dict[str, list[np.ndarray]] = {"ours": [], "base": [], "truth": []}
+    dt = {"ours": 0.0, "base": 0.0, "snow": 0.0}
+    count = {"ours": 0, "base": 0, "snow": 0}
     for name, (texts, truth, neutral) in sets.items():
-        # alternating blocks of 100 posts, so both see the same load on a shared machine (post by post
-        # would have SnowNLP evict our tables from the CPU caches between every two posts)
         k = min(len(texts), args.snownlp_max) if args.snownlp_max else len(texts)
-        out_o, out_s = [], []
-        dt_ours = dt_snow = 0.0
+        out: dict[str, list[float]] = {"ours": [], "base": [], "snow": []}
+        # alternating blocks of 100 posts, so all see the same load on a shared machine
         for start in range(0, len(texts), 100):
             block = texts[start : start + 100]
-            t = time.perf_counter()
-            out_o.extend(ours_predict(x) for x in block)
-            t1 = time.perf_counter()
-            dt_ours += t1 - t
-            out_s.extend(snow_predict(x) for x in block[: max(0, k - start)])
-            dt_snow += time.perf_counter() - t1
-        p_ours, p_snow = np.array(out_o), np.array(out_s)
-        so = binary_scores(truth, p_ours >= 0.5)
-        ss = binary_scores(truth[:k], p_snow >= 0.5)
-        neu_o = f"{(p_ours[neutral] >= 0.5).mean():.3f}" if neutral.any() else "-"
-        neu_s = f"{(p_snow[neutral[:k]] >= 0.5).mean():.3f}" if neutral[:k].any() else "-"
-        acc_o = "-" if name.startswith("notices") else f"{so['accuracy']:.4f}"
-        f1_o = "-" if name.startswith("notices") else f"{so['macro_f1']:.4f}"
-        acc_s = "-" if name.startswith("notices") else f"{ss['accuracy']:.4f}"
-        f1_s = "-" if name.startswith("notices") else f"{ss['macro_f1']:.4f}"
-        rate_o, rate_s = len(texts) / dt_ours, k / dt_snow
-        print(f"{name:24} {len(texts):5d} | {acc_o:>8} {f1_o:>6} {neu_o:>8} | {acc_s:>11} {f1_s:>6} {neu_s:>8} | "
-              f"{rate_o:7.0f} {rate_s:7.0f} {rate_o / rate_s:5.0f}x")
-        total_ours += dt_ours
-        total_snow += dt_snow
-        count_ours += len(texts)
-        count_snow += k
-    rate_o, rate_s = count_ours / total_ours, count_snow / total_snow
-    print(f"sentiment throughput (normalise + model; the model needs no segmentation): ours {rate_o:.0f} posts/s, SnowNLP {rate_s:.0f} posts/s, "
-          f"ratio {rate_o / rate_s:.0f}x (goal >= 50x)")
+            for key, fn, part in (("ours", ours_predict, block), ("base", base_predict, block),
+                                  ("snow", snow_predict, block[: max(0, k - start)])):
+                t = time.perf_counter()
+                out[key].extend(fn(x) for x in part)
+                dt[key] += time.perf_counter() - t
+                count[key] += len(part)
+        if not name.startswith("hand") and "only" not in name:
+            pooled["ours"].append(np.array(out["ours"]))
+            pooled["base"].append(np.array(out["base"]))
+            pooled["truth"].append(truth)
+        cells = []
+        accs = {}
+        for key in ("ours", "base", "snow"):
+            p = np.array(out[key])
+            n = len(p)
+            sc = binary_scores(truth[:n], p >= 0.5)
+            accs[key] = sc["accuracy"]
+            neu = neutral[:n]
+            one_class = truth.all() or not truth.any()
+            cells.append(f"{sc['accuracy']:8.4f} {'-' if one_class else format(sc['macro_f1'], '.4f'):>6} "
+                         f"{format((p[neu] >= 0.5).mean(), '.3f') if neu.any() else '-':>7}"
+                         + ("" if key == "snow" else f" {expected_calibration_error(p, truth[:n]):5.3f}"))
+        print(f"{name:27} {len(texts):5d} | " + " | ".join(cells) + f" | {100 * (accs['ours'] - accs['base']):+8.1f}pt")
+    truth_all = np.concatenate(pooled["truth"])
+    print(f"ECE over every corpus dev post ({len(truth_all)}): ours "
+          f"{expected_calibration_error(np.concatenate(pooled['ours']), truth_all):.3f}, baseline "
+          f"{expected_calibration_error(np.concatenate(pooled['base']), truth_all):.3f} (goal <= 0.05)")
+    rate = {key: count[key] / dt[key] for key in dt}
+    print(f"sentiment throughput (normalise + model; no segmentation needed): ours {rate['ours']:.0f} posts/s, "
+          f"baseline {rate['base']:.0f} posts/s, SnowNLP {rate['snow']:.0f} posts/s; ours/SnowNLP "
+          f"{rate['ours'] / rate['snow']:.0f}x (goal >= 50x), ours/baseline {rate['ours'] / rate['base']:.1f}x")
+    rate_s = rate["snow"]
     # the same posts with a jieba cut added, as if the model still needed words (the pipeline cuts
     # once for keywords, topics and events anyway): the figure a word-based model could not beat
     all_texts = [x for ts, _, _ in sets.values() for x in ts]

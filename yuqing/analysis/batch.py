@@ -50,6 +50,7 @@ def analyze_pending(settings: Settings, store: Store, *, limit: int | None = Non
     bar = click.progressbar(length=pending, label="analysing posts", file=None) if progress else nullcontext()
     with bar as shown:
         while done < pending:
+            analyzer.refresh()  # a model retrained while the daemon runs takes effect at the next batch
             rows = store.conn.execute(_SELECT, (last_id, min(batch_size, pending - done))).fetchall()
             if not rows:
                 break

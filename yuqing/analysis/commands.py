@@ -27,6 +27,7 @@ def analyze(app: App, limit: int | None, quiet: bool) -> None:
 
     Example:
 
+    \b
         yuqing --config yuqing.toml analyze
     """
     from yuqing.analysis.batch import analyze_pending
@@ -49,6 +50,7 @@ def classify(app: App, file) -> None:  # type: ignore[no-untyped-def]
 
     Example:
 
+    \b
         echo "小区停水三天了，物业电话打不通，没人管" | yuqing classify
     """
     from yuqing.analysis.analyzer import for_settings
@@ -70,51 +72,107 @@ def _default_data_dir() -> Path:
 
 @click.command("train-sentiment")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of labelled corpora [default: $YUQING_SHARED_DATA/sentiment or ../shared/data/sentiment].")
+              help="Train from scratch on the labelled corpora in this folder (needs scikit-learn). "
+                   "Without it, the model in use is refined with the analysts' corrections (numpy only).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (.npz; a model card .md is written beside it) "
                    "[default: `[analysis] model`, else models/sentiment_model.npz beside the config].")
 @click.option("--seed", type=int, default=13, show_default=True, help="Random seed (same seed, same model).")
 @click.option("--store/--no-store", "use_store", default=None,
               help="Add the analysts' corrections from the store [default: when the config file exists].")
+@click.option("--rollback", is_flag=True, help="Put the previous model back (a second rollback undoes the first).")
+@click.option("--force", is_flag=True, help="Keep a retrain even if a dev accuracy falls by more than 1 point.")
+@click.option("--check-corpora/--no-check-corpora", default=True, show_default=True,
+              help="Also measure the retrain on the corpora's dev splits when the corpus folder exists.")
 @pass_app
-def train_sentiment(app: App, data_dir: Path | None, output: Path | None, seed: int, use_store: bool | None) -> None:
-    """Train the sentiment model from the labelled corpora and analysts' corrections.
+def train_sentiment(app: App, data_dir: Path | None, output: Path | None, seed: int, use_store: bool | None,
+                    rollback: bool, force: bool, check_corpora: bool) -> None:
+    """Retrain the sentiment model with the analysts' corrections, or train it from the corpora.
 
-    Needs scikit-learn (pip install 'yuqing[train]'). Reports accuracy on a held-out split that is
-    never trained on, and writes the model with its model card. Point `[analysis] model` at the
-    file to use it.
+    Without --data (a field install: no corpora, no scikit-learn) the model in use is refined with
+    the corrections made in the web app. A fifth of the corrections (by text checksum) is held out
+    to measure the old and new model; a retrain that loses more than 1 point of dev accuracy is
+    refused unless --force. The previous model is kept (--rollback puts it back), the figures go
+    into the model card, and a running daemon picks the new model up at its next analysis batch.
 
-    Example:
+    Examples:
 
-        yuqing --config yuqing.toml train-sentiment --output models/sentiment.npz
+    \b
+        yuqing --config yuqing.toml train-sentiment
+        yuqing --config yuqing.toml train-sentiment --rollback
+        yuqing --config yuqing.toml train-sentiment --data ../shared/data/sentiment -o models/full.npz
     """
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        fail("training needs scikit-learn: pip install 'yuqing[train]'", 2)
-    from yuqing.analysis.training import TrainOptions, train, write_card
+    from yuqing.analysis import retrain
+    from yuqing.analysis.analyzer import LOCAL_MODEL
+    from yuqing.analysis.sentiment import DEFAULT_MODEL, LinearModel
+    from yuqing.analysis.training import load_corrections, write_card
+    from yuqing.errors import ConfigError, YuqingError
 
-    data_dir = data_dir or _default_data_dir()
-    if not data_dir.is_dir():
-        fail(f"no training data folder at {data_dir} (use --data or set YUQING_SHARED_DATA)", 2)
     has_config = app.config_path.exists()
-    if use_store is None:
-        use_store = has_config
-    store = app.store() if use_store else None
     if output is None:
         if has_config and app.settings.analysis.model:
             output = app.settings.path(app.settings.analysis.model)
         else:
-            base = app.settings.path("models") if has_config else Path(os.getcwd()) / "models"
-            output = base / "sentiment_model.npz"
-    model = train(TrainOptions(data_dir=data_dir, seed=seed), store=store, echo=click.echo)
-    path = model.save(output)
-    from yuqing.analysis.sentiment import DEFAULT_MODEL
+            base = app.settings.path(".") if has_config else Path(os.getcwd())
+            output = base / LOCAL_MODEL
+    if rollback:
+        try:
+            retrain.rollback(output)
+        except (YuqingError, ConfigError) as exc:
+            fail(str(exc), 1)
+        click.echo(f"rolled back: {output} is the previous model again (the replaced one is now "
+                   f"{retrain.previous_path(output).name})")
+        return
+    if use_store is None:
+        use_store = has_config
+    store = app.store() if use_store else None
+    if data_dir is not None:
+        _train_from_corpora(data_dir, output, seed, store)
+        return
+    if store is None:
+        fail("a retrain learns from the analysts' corrections: give a config whose store holds them "
+             "(or --data DIR to train from the corpora)", 2)
+    source = output if output.exists() else DEFAULT_MODEL
+    try:
+        current = LinearModel.load(source)
+    except ConfigError as exc:
+        fail(f"{exc} (--rollback puts the previous model back)", 2)
+    dev = retrain.corpus_dev_sets(_default_data_dir()) if check_corpora else {}
+    try:
+        outcome = retrain.retrain(current, load_corrections(store), dev)
+    except YuqingError as exc:
+        fail(str(exc), 1)
+    for line in retrain.describe(outcome):
+        click.echo(line)
+    if outcome.drops and not force:
+        fail("retrain refused, dev accuracy fell by more than 1 point: " + "; ".join(outcome.drops)
+             + f". The model in use ({source}) is unchanged; --force keeps the retrain anyway.", 1)
+    retrain.record(outcome, forced=bool(outcome.drops))
+    path = retrain.install(outcome.model, output, source)
+    card = retrain.card_path(path)
+    if not card.exists():
+        card.write_text(retrain.card_path(source).read_text(encoding="utf-8"), encoding="utf-8")
+    write_card(outcome.model, card, path)
+    click.echo(f"model written to {path}; previous kept as {retrain.previous_path(path).name}; model card {card}")
 
-    # the shipped model's card keeps the conventional name; others sit beside their model
-    card_path = path.with_name("MODEL_CARD.md") if path.resolve() == DEFAULT_MODEL.resolve() else path.with_suffix(".md")
-    card = write_card(model, card_path, path)
+
+def _train_from_corpora(data_dir: Path, output: Path, seed: int, store) -> None:  # type: ignore[no-untyped-def]
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        fail("training from the corpora needs scikit-learn: pip install 'yuqing[train]' "
+             "(without --data, the model is retrained from the corrections with numpy only)", 2)
+    from yuqing.analysis import retrain
+    from yuqing.analysis.training import TrainOptions, train, write_card
+
+    if not data_dir.is_dir():
+        fail(f"no training data folder at {data_dir} (use --data or set YUQING_SHARED_DATA)", 2)
+    model = train(TrainOptions(data_dir=data_dir, seed=seed), store=store, echo=click.echo)
+    if output.exists():
+        path = retrain.install(model, output, output)
+    else:
+        path = model.save(output)
+    card = write_card(model, retrain.card_path(path), path)
     click.echo(f"model written to {path} ({path.stat().st_size // 1024} KB); model card {card}")
 
 
