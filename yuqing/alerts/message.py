@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import unicodedata
+
 import jinja2
 
 from yuqing.models import LEVEL_NAMES, LEVEL_ZH, Alert, from_iso
@@ -48,7 +50,7 @@ HTML = """<!DOCTYPE html>
   <p style="margin:8px 0 2px"><b>代表帖子</b></p>
   <ol style="margin:0;padding-left:20px">
     {% for p in a.posts %}
-    <li><a href="{{ p.url }}">{{ p.title }}</a> <span style="color:#777">（{{ p.source }}，{{ p.when }}）</span></li>
+    <li>{% if p.href %}<a href="{{ p.href }}">{{ p.title }}</a>{% else %}{{ p.title }} <span style="color:#777">{{ p.url }}</span>{% endif %} <span style="color:#777">（{{ p.source }}，{{ p.when }}）</span></li>
     {% endfor %}
   </ol>
   {% elif a.same_posts %}<p style="margin:6px 0;color:#777">代表帖子同上。</p>
@@ -90,6 +92,27 @@ _HTML_TEMPLATE = _HTML_ENV.from_string(HTML)
 _TEXT_TEMPLATE = _TEXT_ENV.from_string(TEXT)
 
 
+def safe_url(url: object) -> str | None:
+    """Only http(s) links from a post are clickable: javascript: and data: URLs stay plain text."""
+    if isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")):
+        return url.strip()
+    return None
+
+
+def visible(text: object) -> str:
+    """Post text with bidi overrides and control characters shown as escapes (\\u202e), so a
+    reversed or hidden title cannot disguise itself in a mail reader."""
+    out = []
+    for ch in str(text or ""):
+        if ch in "\n\t":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf") and ch != "\u200d":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def window_zh(name: str) -> str:
     units = {"m": "分钟", "h": "小时", "d": "天", "s": "秒"}
     return f"{name[:-1]}{units.get(name[-1], name[-1])}" if name and name[-1] in units else name
@@ -125,18 +148,19 @@ def _view(alert: Alert, settings: Settings, tz: ZoneInfo) -> dict[str, Any]:
                         "fired": w["fired"]})
     event = ex.get("event")
     return {
-        "id": alert.id, "kind_name": KIND_NAMES.get(alert.kind, alert.kind), "title": alert.title,
+        "id": alert.id, "kind_name": KIND_NAMES.get(alert.kind, alert.kind), "title": visible(alert.title),
         "level_name": LEVEL_NAMES.get(alert.level, alert.level), "colour": COLOURS.get(alert.level, "#444"),
         "escalated": bool(escalations) and alert.state == "escalated",
         "from_level": LEVEL_ZH.get(escalations[-1].get("from", ""), "") + "色" if escalations else "",
         "summary": summary(alert), "problem": "",
         "windows": windows,
-        "posts": [{"title": p.get("title") or "(无标题)", "url": p.get("url") or "", "source": p.get("source", ""),
+        "posts": [{"title": visible(p.get("title")) or "(无标题)", "url": visible(p.get("url")),
+                   "href": safe_url(p.get("url")), "source": visible(p.get("source", "")),
                    "when": _local(p.get("ts"), tz)} for p in ex.get("top_posts") or []],
-        "terms": "、".join(str(t[0]) for t in ex.get("top_terms") or []),
+        "terms": "、".join(visible(t[0]) for t in ex.get("top_terms") or []),
         "sources": "、".join(f"{s[0]} {s[1]} 条" for s in ex.get("sources") or []),
         "topics": "、".join(f"{t[0]} {t[1]} 条" for t in ex.get("topics") or []),
-        "event": (f"{event.get('title')}（{'共 %s 条，' % event['size'] if event.get('size') else ''}"
+        "event": (f"{visible(event.get('title'))}（{'共 %s 条，' % event['size'] if event.get('size') else ''}"
                   f"{_local(event.get('first_seen'), tz)} 起）" if event else ""),
         "link": f"{settings.alerts.base_url.rstrip('/')}/alert/{alert.id}",
     }
@@ -149,9 +173,9 @@ def subject_for(alerts: list[Alert], settings: Settings) -> str:
     tag = "舆情预警·升级" if top.state == "escalated" else "舆情预警"
     # no spaces between Chinese words: RFC 2047 drops the space between two encoded words
     more = f"等{len(alerts)}项" if len(alerts) > 1 else ""
-    where = top.title if top.kind != "locality" else settings.locality.name
+    where = visible(top.title) if top.kind != "locality" else settings.locality.name
     if top.kind not in ("locality", "source"):
-        where = f"{settings.locality.name}·{top.title}"
+        where = f"{settings.locality.name}·{visible(top.title)}"
     return f"【{tag}·{LEVEL_NAMES.get(top.level, top.level)}】{where}{more}：{summary(top)}"
 
 
