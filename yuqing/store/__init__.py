@@ -197,6 +197,11 @@ class Store:
         self.readonly = readonly
         if readonly and not self.path.exists():
             raise StoreError(f"no store at {self.path}: run `yuqing init` first")
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite would quietly treat an empty file as a new store: a truncated copy would then
+            # look like a fresh install and lose every post without a word
+            raise StoreError(f"store {self.path} is an empty (zero-byte) file, not a yuqing store: "
+                             "restore it from a backup, or remove it and run `yuqing init`")
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
