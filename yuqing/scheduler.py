@@ -4,12 +4,15 @@
   process (yuqing.crawlers.runner.crawl_one) with the source's timeout, at most
   `[daemon] crawl_workers` at a time;
 - right after a crawl that stored new posts (or failed: source health), the pipeline runs:
-  analysis -> detection -> delivery. A timer runs it too (`pipeline_every`), and one retries due
-  deliveries (`deliver_every`), so nothing waits on a crawl to happen;
+  analysis -> detection, then asks for delivery. A timer runs it too (`pipeline_every`), and one
+  retries due deliveries (`deliver_every`), so nothing waits on a crawl to happen;
 - the digest at `[digest] at`, housekeeping at `[daemon] housekeeping_at`.
 
 Every stage that touches analysis or alert state runs in one worker thread (yuqing.daemon.pipeline),
-so they never interleave; crawls run beside it in their own processes. Every job catches and logs its
+so they never interleave; crawls run beside it in their own processes. Delivery has a worker of its
+own with its own store connection: a mail server that trickles or never answers holds up only the
+messages (each attempt bounded by `[alerts] send_timeout`), never analysis, detection or the digest.
+Rows are claimed in a transaction, so the two workers never send one message twice. Every job catches and logs its
 exceptions: nothing a source or a stage does stops the daemon.
 
 One daemon per store (yuqing.lock); its state is in store meta "daemon" for `yuqing status`.
@@ -60,12 +63,14 @@ class Daemon:
         self.tz = ZoneInfo(settings.digest.timezone)
         self.lock = DaemonLock(settings.db_path)
         self.pipeline = Pipeline()
+        self.delivery = Pipeline("delivery")
         self.stopping = threading.Event()
         self.started_at: datetime | None = None
         self._crawls: set[str] = set()
         self._crawls_lock = threading.Lock()
         self._meta_lock = threading.Lock()
         self._work_store: Store | None = None  # used by the pipeline thread only
+        self._send_store: Store | None = None  # used by the delivery thread only
         self._meta_store: Store | None = None  # heartbeats, from any thread, under _meta_lock
         self._previous: dict[str, Any] = {}
         self._jobs: list[dict[str, Any]] = []
@@ -93,6 +98,7 @@ class Daemon:
         try:
             self._work_store = Store(self.settings.db_path)
             self._meta_store = Store(self.settings.db_path)
+            self._send_store = Store(self.settings.db_path)
             self._work_store.sync_sources(self.settings.sources)
             self._previous = json.loads(self._meta_store.get_meta(META_KEY, "{}") or "{}")
             self.started_at = utcnow()
@@ -103,6 +109,7 @@ class Daemon:
                 timer.daemon = True
                 timer.start()
             self.pipeline.start()
+            self.delivery.start()
             # whatever a previous run left (posts not analysed, messages not sent) drains first
             self.request_pipeline("start")
             self._catch_up_digest()
@@ -116,7 +123,7 @@ class Daemon:
             return 0
         finally:
             self._restore_signals()
-            for store in (self._work_store, self._meta_store):
+            for store in (self._work_store, self._meta_store, self._send_store):
                 if store is not None:
                     store.close()
             self.lock.release()
@@ -184,6 +191,9 @@ class Daemon:
         if not self.pipeline.stop(timeout=PIPELINE_GRACE):
             logger.warning("the pipeline task %r did not finish in %.0fs; its transaction is rolled back",
                            self.pipeline.busy, PIPELINE_GRACE)
+        # the attempt in flight gets its deadline; messages not tried yet stay queued for the next start
+        if not self.delivery.stop(timeout=float(self.settings.alerts.send_timeout) + 5):
+            logger.warning("a delivery attempt was still running at exit; it is sent again on the next start")
         self.write_status(running=False)
         logger.info("daemon stopped")
 
@@ -272,7 +282,7 @@ class Daemon:
         self.pipeline.submit("pipeline", lambda: self._run_pipeline(reason))
 
     def request_delivery(self) -> None:
-        self.pipeline.submit("deliver", self._deliver)
+        self.delivery.submit("deliver", self._deliver)
 
     def request_case_check(self) -> None:
         self.pipeline.submit("cases", self._case_check)
@@ -282,7 +292,7 @@ class Daemon:
             from yuqing.cases.workflow import check
 
             if check(self.settings, self._work_store):
-                self._deliver()
+                self.request_delivery()
         except Exception as exc:
             _log_failure("case deadlines", exc)
 
@@ -320,22 +330,23 @@ class Daemon:
             _log_failure("detection", exc)
         for alert in changed:
             logger.warning("alert %s %s [%s/%s]: %s", alert.state, alert.level, alert.kind, alert.key, alert.title)
-        sent, failed = self._deliver()
+        self.request_delivery()  # beside us: a slow mail server does not hold up the next analysis
         took = time.monotonic() - started
-        log = logger.info if analysed or changed or sent or failed else logger.debug
-        log("pipeline after %s: analysed %d posts, %d alerts changed, %d messages sent, %d failed (%.1fs)",
-            reason, analysed, len(changed), sent, failed, took)
+        log = logger.info if analysed or changed else logger.debug
+        log("pipeline after %s: analysed %d posts, %d alerts changed (%.1fs)", reason, analysed, len(changed), took)
 
     def _deliver(self) -> tuple[int, int]:
         try:
             from yuqing.delivery.outbox import deliver_pending
 
-            sent, failed = deliver_pending(self.settings, self._work_store)
+            sent, failed = deliver_pending(self.settings, self._send_store, stopping=lambda: self.delivery.stopping)
         except Exception as exc:
             _log_failure("delivery", exc)
             return 0, 0
         if failed:
             logger.warning("delivery: %d sent, %d failed (retried later)", sent, failed)
+        elif sent:
+            logger.info("delivery: %d sent", sent)
         return sent, failed
 
     def _digest(self, day: Any = None) -> None:
@@ -354,7 +365,7 @@ class Daemon:
                 logger.info("report built and queued: %s", ref)
         except Exception as exc:
             _log_failure("reports", exc)
-        self._deliver()
+        self.request_delivery()
 
     def _housekeeping(self) -> None:
         try:
@@ -397,6 +408,7 @@ class Daemon:
             "jobs": jobs,
             "crawling": crawling if running else [],
             "pipeline": {"busy": self.pipeline.busy, "waiting": self.pipeline.pending()} if running else {},
+            "delivery": {"busy": self.delivery.busy, "waiting": self.delivery.pending()} if running else {},
         }
 
     def write_status(self, running: bool = True) -> None:

@@ -157,6 +157,12 @@ class AnalysisConfig:
 
 
 @dataclass(frozen=True)
+class ChannelConfig:
+    name: str = _help("a stable name messages are addressed to, e.g. duty-email ([[alerts.channels]])")
+    url: str = _help("its apprise URL (mailto://, mailtos://, dingtalk://, json://...); may change while messages wait")
+
+
+@dataclass(frozen=True)
 class AlertsConfig:
     windows: tuple[Duration, ...] = _help("sliding windows checked for spikes", default=(Duration(3600.0), Duration(6 * 3600.0)))
     baseline_weeks: int = _help("weeks of history for the time-of-week baseline", default=4)
@@ -172,6 +178,8 @@ class AlertsConfig:
     outbox: str = _help("folder for .eml files when notify is empty", default="data/outbox")
     retry: Duration = _help("first retry delay of a failed delivery; doubles each time", default=Duration(60.0))
     max_attempts: int = _help("give up a delivery after this many attempts", default=8)
+    channels: tuple[ChannelConfig, ...] = _help("named channels ([[alerts.channels]] name, url), besides notify", default=())
+    send_timeout: Duration = _help("one delivery attempt (connect + banner + send) gives up after this", default=Duration(60.0))
     base_url: str = _help("link prefix for posts and alerts in messages (the web app)", default="http://127.0.0.1:8080")
     min_baseline: float = _help("the baseline never counts as fewer negative posts per window than this", default=1.0)
     level_scores: tuple[float, ...] = _help("spike score at which yellow, orange, red begin (3 rising numbers)", default=(3.0, 4.0, 5.0))
@@ -445,6 +453,16 @@ def _check_alerts(alerts: AlertsConfig) -> None:
     for url in alerts.notify:
         if "://" not in url:
             raise ConfigError("alerts.notify", f"expected an apprise URL like mailto://..., got {url!r}")
+    if alerts.send_timeout <= 0:
+        raise ConfigError("alerts.send_timeout", "must be more than zero")
+    names: set[str] = set()
+    for i, channel in enumerate(alerts.channels):
+        if not re.fullmatch(r"[\w.\-]+", channel.name) or channel.name in names or channel.name == "outbox":
+            raise ConfigError(f"alerts.channels[{i}].name",
+                              f"a unique name of letters, digits, '-', '_' or '.' (not 'outbox'), got {channel.name!r}")
+        names.add(channel.name)
+        if "://" not in channel.url:
+            raise ConfigError(f"alerts.channels[{i}].url", f"expected an apprise URL like mailto://..., got {channel.url!r}")
 
 
 def _check_source_keys(raw: dict[str, Any]) -> None:

@@ -183,7 +183,7 @@ def test_channel_removed_from_config_fails_in_words(write_config, smtp):
     with Store(other.db_path) as store:
         delivery.deliver_pending(other, store)
         row = _row(store, did)
-    assert row["state"] == "failed" and "no longer in [alerts] notify" in row["last_error"]
+    assert row["state"] == "failed" and "no longer configured" in row["last_error"] and "--retry-failed" in row["last_error"]
 
 
 _CHILD = """

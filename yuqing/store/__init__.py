@@ -160,10 +160,16 @@ def _v5_hotlist(db: sqlite_utils.Database) -> None:
     migrate_v3(db)
 
 
+def _v6_i10_channels(db: sqlite_utils.Database) -> None:
+    from yuqing.store.deliveries import migrate_v6  # channel health, each row's last attempt
+
+    migrate_v6(db)
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist,
+    _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist, _v6_i10_channels,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
