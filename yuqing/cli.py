@@ -183,11 +183,12 @@ def _register() -> None:
     from yuqing.digest.commands import commands as digest_commands
     from yuqing.daemon.commands import commands as daemon_commands
     from yuqing.digest.report_commands import commands as report_commands
+    from yuqing.delivery.commands import commands as delivery_commands
 
     from yuqing.cases.commands import commands as case_commands
 
     for group in (crawl_commands, analysis_commands, alert_commands, case_commands, digest_commands, daemon_commands,
-                  report_commands):
+                  report_commands, delivery_commands):
         for command in group:
             cli.add_command(command)
 

@@ -40,6 +40,14 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
         if running_daemon(store.path) is None:  # it died without a clean stop (kill -9, power loss)
             daemon.update(running=False, stale=True)
     last_digest = store.query("SELECT date, built_at FROM digests ORDER BY date DESC LIMIT 1")
+    from yuqing.delivery.channels import describe_url, known_channels
+    from yuqing.store.deliveries import channel_report, failed_messages
+
+    configured_channels = known_channels(settings)
+    channels = []
+    for row in channel_report(store):
+        url = configured_channels.get(row["name"])
+        channels.append({**row, "configured": url is not None, "url": describe_url(url) if url else row.get("url", "")})
     return {
         "store": str(store.path),
         "posts": store.count_posts(),
@@ -47,6 +55,8 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
         "backlog": store.backlog(),
         "daemon": daemon,
         "last_digest": last_digest[0] if last_digest else None,
+        "channels": channels,
+        "failed_messages": failed_messages(store, limit=20),
     }
 
 
@@ -77,6 +87,7 @@ def render(report: dict[str, Any]) -> str:
     b = report["backlog"]
     lines += ["", f"backlog: {b['unanalysed_posts']} unanalysed posts, {b['undelivered']} undelivered messages, "
               f"{b['open_alerts']} open alerts"]
+    lines += _render_channels(report)
     daemon = report["daemon"]
     if daemon.get("jobs"):
         running = "running" if daemon.get("running") else "stopped"
@@ -90,3 +101,26 @@ def render(report: dict[str, Any]) -> str:
     d = report["last_digest"]
     lines += ["", f"last digest: {d['date']} (built {_ago(d['built_at'])})" if d else "last digest: none yet"]
     return "\n".join(lines)
+
+
+def _render_channels(report: dict[str, Any]) -> list[str]:
+    channels = report.get("channels") or []
+    if not channels:
+        return []
+    lines = ["", "delivery channels:"]
+    for c in channels:
+        where = f" {c['url']}" if c.get("url") and c["url"] != c["name"] else ""
+        counts = f"{c['waiting'] or 0} waiting, {c['failed'] or 0} failed, {c['sent'] or 0} sent"
+        lines.append(f"  {c['name']}{where}: {counts}; last tried {_ago(c.get('last_attempt_at'))}, "
+                     f"last delivered {_ago(c.get('last_ok_at'))}")
+        if not c["configured"]:
+            lines.append("      no longer configured: `yuqing deliver --retry-failed --to NAME` sends its messages elsewhere")
+        if c.get("last_error"):
+            lines.append(f"      last error ({c.get('failures') or 0} in a row): {c['last_error']}")
+    failed = report.get("failed_messages") or []
+    if failed:
+        lines.append(f"  failed messages (kept; `yuqing deliver --retry-failed` sends them again): {len(failed)}"
+                     + (" or more" if len(failed) >= 20 else ""))
+        for m in failed[:10]:
+            lines.append(f"    #{m['id']} {m['kind']} {m['ref']} to {m['channel']}: {m['last_error']}")
+    return lines

@@ -1,4 +1,4 @@
-"""CLI commands of this stage (registered by yuqing.cli): detect, alerts, backtest, deliver."""
+"""CLI commands of this stage (registered by yuqing.cli): detect, alerts, backtest."""
 
 from __future__ import annotations
 
@@ -206,24 +206,4 @@ def backtest(app: App, since: str, until: str | None, step: str) -> None:
         click.echo(json.dumps(record, ensure_ascii=False))
 
 
-@click.command()
-@pass_app
-def deliver(app: App) -> None:
-    """Send the queued messages that are due (alerts and digests), retrying failed ones.
-
-    Exits 1 when a delivery failed (it stays queued and is retried with backoff).
-
-    Example:
-
-    \b
-        yuqing --config yuqing.toml deliver
-    """
-    from yuqing.delivery.outbox import deliver_pending
-
-    sent, failed = deliver_pending(app.settings, app.store())
-    click.echo(f"deliveries: {sent} sent, {failed} failed")
-    if failed:
-        raise SystemExit(1)
-
-
-commands: list[click.Command] = [detect, alerts, backtest, deliver]
+commands: list[click.Command] = [detect, alerts, backtest]  # `deliver`: yuqing.delivery.commands
