@@ -96,3 +96,40 @@ def test_escaped_message_through_real_smtp(write_config, smtp):
     parser = _Links()
     parser.feed(got_html)
     assert [u for u in parser.links if "/alert/" not in u] == ["https://example.org/a?x=1"]
+
+
+def test_digest_email_filters_links_and_shows_bidi_characters(write_config, smtp):
+    """The digest email, through a real SMTP server: the same link filter and visible characters."""
+    from tests.digest.populate import DAY, SOURCES_TOML, populate_day
+    from yuqing.delivery import outbox
+    from yuqing.digest.builder import build_digest
+    from yuqing.store import Store
+
+    settings = settings_mod.load(write_config(SOURCES_TOML + f"""
+[alerts]
+notify = [{json.dumps(smtp.mailto)}]
+base_url = "http://127.0.0.1:8080"
+[digest]
+to = ["leader@example.com"]
+"""))
+    with Store(settings.db_path) as store:
+        out = populate_day(store)
+        hostile = out.post_ids["hostile"]
+        with store.transaction():
+            store.conn.execute("UPDATE posts SET title = ?, url = ? WHERE id = ?",
+                               (EVIL_TITLE, "data:text/html,<script>alert(2)</script>", hostile))
+            store.conn.execute("UPDATE events SET title = ? WHERE id = ?",
+                               ("龙门乡\u202e水停\u202c三天", out.events["water"]))
+        build_digest(settings, store, DAY)
+        assert outbox.deliver_pending(settings, store) == (1, 0)
+    [msg] = smtp.wait_for(1)
+    html = msg.get_body(("html",)).get_content()
+    text = msg.get_body(("plain",)).get_content()
+    parser = _Links()
+    parser.feed(html)
+    assert parser.links and all(u.startswith(("http://", "https://")) for u in parser.links), parser.links
+    for body in (html, text):
+        for ch in ("\u202e", "\u202c", "\x07"):
+            assert ch not in body
+    assert "龙门乡\\u202e水停\\u202c三天" in html and "龙门乡\\u202e水停\\u202c三天" in text
+    assert "\\u202egnp.exe\\u202c" in html

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import unicodedata
-
 import jinja2
 
+from yuqing.delivery.safety import safe_url, visible  # noqa: F401 - also used by the tests from here
 from yuqing.models import LEVEL_NAMES, LEVEL_ZH, Alert, from_iso
 from yuqing.settings import Settings
 
@@ -90,27 +89,6 @@ _HTML_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined
 _TEXT_ENV = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 _HTML_TEMPLATE = _HTML_ENV.from_string(HTML)
 _TEXT_TEMPLATE = _TEXT_ENV.from_string(TEXT)
-
-
-def safe_url(url: object) -> str | None:
-    """Only http(s) links from a post are clickable: javascript: and data: URLs stay plain text."""
-    if isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")):
-        return url.strip()
-    return None
-
-
-def visible(text: object) -> str:
-    """Post text with bidi overrides and control characters shown as escapes (\\u202e), so a
-    reversed or hidden title cannot disguise itself in a mail reader."""
-    out = []
-    for ch in str(text or ""):
-        if ch in "\n\t":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf") and ch != "\u200d":
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def window_zh(name: str) -> str:

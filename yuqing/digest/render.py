@@ -59,10 +59,11 @@ def trend_class(value: float | None) -> str:
 
 
 def safe_url(url: Any) -> str | None:
-    """Only http(s) links from a post are linked: javascript: and data: URLs stay plain text."""
-    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
-        return url
-    return None
+    """Only http(s) links from a post are linked: javascript: and data: URLs stay plain text (the
+    same filter as the alert email's)."""
+    from yuqing.delivery.safety import safe_url as filtered
+
+    return filtered(url)
 
 
 def make_env() -> jinja2.Environment:
@@ -131,10 +132,17 @@ def page(data: dict[str, Any], *, base: str = "", web: bool = False, **extra: An
 
 
 def email_html(data: dict[str, Any], *, base: str) -> str:
+    """The mail: every string from a post with its bidi/control characters shown (safety.visible)."""
+    from yuqing.delivery.safety import visible_all
+
+    data = visible_all(data)
     return env().get_template("email.html").render(**context(data, base), title=subject(data))
 
 
 def text(data: dict[str, Any], *, base: str) -> str:
+    from yuqing.delivery.safety import visible_all
+
+    data = visible_all(data)
     return env().get_template("digest.txt").render(**context(data, base), title=subject(data))
 
 
