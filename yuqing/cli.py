@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,12 @@ class App:
                 fail(f"config error: {exc}", 2)
         return self._settings  # type: ignore[return-value]
 
-    def store(self, readonly: bool = False):
+    def store(self, readonly: bool = False, create: bool = False):
+        """The store; only `init` (and run, crawl, which open it themselves) may create it."""
         from yuqing.store import Store
 
         try:
-            store = Store(self.settings.db_path, readonly=readonly)
+            store = Store(self.settings.db_path, readonly=readonly, create=create)
         except StoreError as exc:
             fail(str(exc), 1)
         self._stores.append(store)
@@ -75,6 +77,10 @@ class _Group(click.Group):
             fail(f"config error: {exc}", 2)
         except YuqingError as exc:
             fail(str(exc), 1)
+        except sqlite3.OperationalError as exc:
+            fail(f"the store could not be used: {exc}", 1)
+        except sqlite3.DatabaseError as exc:  # damage found mid-command (a page overwritten)
+            fail(f"the store is damaged: {exc}; `yuqing status` checks it, restore it from a backup", 1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +120,7 @@ def init(app: App) -> None:
     \b
         yuqing --config yuqing.toml init
     """
-    store = app.store()
+    store = app.store(create=True)
     store.sync_sources(app.settings.sources)
     click.echo(f"store ready: {store.path} (schema {store.version}, {store.count_posts()} posts)")
 
@@ -171,7 +177,16 @@ def status(app: App, as_json: bool) -> None:
     """
     from yuqing.status import collect, render
 
-    report = collect(app.settings, app.store())
+    store = app.store()
+    problems = store.check_integrity()
+    if problems:  # nothing else is worth reading from a damaged store: say so, exit 1
+        words = (f"store {store.path} is DAMAGED (PRAGMA quick_check: {'; '.join(problems[:5])}); "
+                 "stop the daemon and restore it from a backup")
+        click.echo(json.dumps({"store": str(store.path), "integrity": problems}, ensure_ascii=False, indent=2)
+                   if as_json else f"Error: {words}", err=not as_json)
+        raise SystemExit(1)
+    report = collect(app.settings, store)
+    report["integrity"] = "ok"
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else render(report))
 
 

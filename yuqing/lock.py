@@ -74,8 +74,13 @@ class DaemonLock:
         return int(text) if text.isdigit() else None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            # a read-only folder, a file where the folder should be, a full disk: say where and why
+            raise StoreError(f"cannot take the daemon lock {self.path}: {exc.strerror or exc}; the daemon needs "
+                             f"to write in {self.path.parent} (check [store] path and the folder's owner)") from None
         locked = False
         for _ in range(5):
             try:

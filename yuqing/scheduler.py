@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
@@ -43,7 +44,8 @@ from yuqing.daemon.pipeline import Pipeline
 from yuqing.lock import DaemonLock
 from yuqing.models import from_iso, to_iso, utcnow
 from yuqing.settings import Settings
-from yuqing.store import Store
+from yuqing.store import Store, StoreDamaged
+from yuqing.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class Daemon:
         self._previous: dict[str, Any] = {}
         self._jobs: list[dict[str, Any]] = []
         self._old_handlers: dict[int, Any] = {}
+        self.damaged: str | None = None  # set once the store is found damaged: nothing more is written
         # a late job runs once (coalesce), never beside itself, and not at all when later than the grace
         self.job_defaults = {
             "coalesce": True,
@@ -99,6 +102,12 @@ class Daemon:
             self._work_store = Store(self.settings.db_path)
             self._meta_store = Store(self.settings.db_path)
             self._send_store = Store(self.settings.db_path)
+            try:
+                self._work_store.verify()  # a damaged store is not written to, not even once
+            except StoreDamaged as exc:
+                self.damaged = str(exc)
+                self._send_health(str(exc))
+                raise
             self._work_store.sync_sources(self.settings.sources)
             self._previous = json.loads(self._meta_store.get_meta(META_KEY, "{}") or "{}")
             self.started_at = utcnow()
@@ -174,7 +183,7 @@ class Daemon:
 
                 stop_children(grace=CHILD_GRACE)
             except Exception as exc:
-                _log_failure("stopping the crawls", exc)
+                self._failed("stopping the crawls", exc)
         deadline = time.monotonic() + CHILD_GRACE + 10
         while True:  # and anything left below us, whoever started it
             children = descendants()
@@ -248,7 +257,7 @@ class Daemon:
         logger.warning("job %s %s", event.job_id, what)
 
     def _crawl_job(self, name: str) -> None:
-        if self.stopping.is_set():
+        if self.stopping.is_set() or self.damaged:
             return
         with self._crawls_lock:
             self._crawls.add(name)
@@ -258,7 +267,7 @@ class Daemon:
 
             stats = crawl_one(self.settings, name)
         except Exception as exc:
-            _log_failure(f"crawl of {name}", exc)
+            self._failed(f"crawl of {name}", exc)
             return
         finally:
             with self._crawls_lock:
@@ -279,13 +288,16 @@ class Daemon:
 
     # -- pipeline tasks (all run in the one pipeline thread) ----------------------------------------
     def request_pipeline(self, reason: str = "") -> None:
-        self.pipeline.submit("pipeline", lambda: self._run_pipeline(reason))
+        if not self.damaged:
+            self.pipeline.submit("pipeline", lambda: self._run_pipeline(reason))
 
     def request_delivery(self) -> None:
-        self.delivery.submit("deliver", self._deliver)
+        if not self.damaged:
+            self.delivery.submit("deliver", self._deliver)
 
     def request_case_check(self) -> None:
-        self.pipeline.submit("cases", self._case_check)
+        if not self.damaged:
+            self.pipeline.submit("cases", self._case_check)
 
     def _case_check(self) -> None:
         try:
@@ -294,13 +306,54 @@ class Daemon:
             if check(self.settings, self._work_store):
                 self.request_delivery()
         except Exception as exc:
-            _log_failure("case deadlines", exc)
+            self._failed("case deadlines", exc)
 
     def request_digest(self, day: Any = None) -> None:
-        self.pipeline.submit("digest", lambda: self._digest(day))
+        if not self.damaged:
+            self.pipeline.submit("digest", lambda: self._digest(day))
 
     def request_housekeeping(self) -> None:
-        self.pipeline.submit("housekeeping", self._housekeeping)
+        if not self.damaged:
+            self.pipeline.submit("housekeeping", self._housekeeping)
+
+    # -- a damaged store ---------------------------------------------------------------------------
+    def _failed(self, what: str, exc: BaseException) -> None:
+        """Log a job's failure; a sign of damage (not a lock timeout) has the store checked at once."""
+        _log_failure(what, exc)
+        if isinstance(exc, StoreDamaged):
+            self._store_damaged(str(exc))
+        elif isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            try:
+                with Store(self.settings.db_path, readonly=True) as probe:
+                    probe.verify()
+            except StoreError as damage:
+                self._store_damaged(str(damage))
+
+    def _store_damaged(self, words: str) -> None:
+        if self.damaged:
+            return
+        self.damaged = words
+        logger.critical("%s; the daemon stops crawling, analysing and sending until it is restarted on a sound store",
+                        words)
+        threading.Thread(target=self._send_health, args=(words,), name="health", daemon=True).start()
+
+    def _send_health(self, words: str) -> None:
+        """Tell every channel straight away, without the queue: the queue lives in the damaged store."""
+        try:
+            from yuqing.delivery.channels import Outgoing, channels, send
+
+            for name in channels(self.settings):
+                item = Outgoing(id=0, kind="health", ref="store-damaged", channel=name,
+                                subject=f"【系统告警】{self.settings.locality.name}舆情监测数据库损坏",
+                                html="", text=f"舆情监测守护进程已停止写入数据库。\n{words}", recipients=[],
+                                created_at=to_iso(utcnow()) or "")
+                try:
+                    send(self.settings, item)
+                    logger.info("health alert about the damaged store sent to %s", name)
+                except Exception as exc:
+                    logger.error("health alert to %s failed: %s", name, exc)
+        except Exception:
+            logger.exception("could not send the health alert")
 
     def _run_pipeline(self, reason: str) -> None:
         store = self._work_store
@@ -318,7 +371,7 @@ class Daemon:
                 if done < chunk:
                     break
         except Exception as exc:
-            _log_failure("analysis", exc)
+            self._failed("analysis", exc)
         if self.pipeline.stopping:
             return
         changed: list[Any] = []
@@ -327,7 +380,7 @@ class Daemon:
 
             changed = detect(self.settings, store)
         except Exception as exc:
-            _log_failure("detection", exc)
+            self._failed("detection", exc)
         for alert in changed:
             logger.warning("alert %s %s [%s/%s]: %s", alert.state, alert.level, alert.kind, alert.key, alert.title)
         self.request_delivery()  # beside us: a slow mail server does not hold up the next analysis
@@ -341,7 +394,7 @@ class Daemon:
 
             sent, failed = deliver_pending(self.settings, self._send_store, stopping=lambda: self.delivery.stopping)
         except Exception as exc:
-            _log_failure("delivery", exc)
+            self._failed("delivery", exc)
             return 0, 0
         if failed:
             logger.warning("delivery: %d sent, %d failed (retried later)", sent, failed)
@@ -356,7 +409,7 @@ class Daemon:
             page = build_digest(self.settings, self._work_store, day)
             logger.info("digest written: %s", page)
         except Exception as exc:
-            _log_failure("digest", exc)
+            self._failed("digest", exc)
             return
         try:  # 周报 on Mondays, 月报 on the 1st; each built and queued once (the reports table)
             from yuqing.digest.publish import run_due
@@ -364,7 +417,7 @@ class Daemon:
             for ref in run_due(self.settings, self._work_store):
                 logger.info("report built and queued: %s", ref)
         except Exception as exc:
-            _log_failure("reports", exc)
+            self._failed("reports", exc)
         self.request_delivery()
 
     def _housekeeping(self) -> None:
@@ -373,7 +426,7 @@ class Daemon:
             logger.info("housekeeping: %d old posts deleted, vacuum %s", report["deleted_posts"],
                         "done" if report["vacuumed"] else "not needed")
         except Exception as exc:
-            _log_failure("housekeeping", exc)
+            self._failed("housekeeping", exc)
 
     def _catch_up_digest(self) -> None:
         """A digest missed while the daemon was down is built at start (not on a store's first run)."""
@@ -412,7 +465,7 @@ class Daemon:
         }
 
     def write_status(self, running: bool = True) -> None:
-        if self._meta_store is None or (running and self.stopping.is_set()):
+        if self._meta_store is None or (running and self.stopping.is_set()) or self.damaged:
             return  # once stopping, only the final "stopped" report may be written
         try:
             data = json.dumps(self.status(running), ensure_ascii=False)

@@ -68,7 +68,8 @@ def _ago(value: str | None) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    lines = [f"store: {report['store']} ({report['posts']} posts)", "", "sources:"]
+    checked = ", quick_check ok" if report.get("integrity") == "ok" else ""
+    lines = [f"store: {report['store']} ({report['posts']} posts{checked})", "", "sources:"]
     if not report["sources"]:
         lines.append("  (none)")
     for s in report["sources"]:

@@ -1,6 +1,7 @@
 """Housekeeping: what keeps a store healthy over months — retention, statistics, the odd VACUUM.
 
-Runs daily at `[daemon] housekeeping_at` through the pipeline worker (never beside analysis).
+Runs daily at `[daemon] housekeeping_at` through the pipeline worker (never beside analysis), and
+starts with `PRAGMA quick_check`: a damaged store stops the daemon's writing (yuqing.scheduler).
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ META_KEY = "housekeeping"
 
 
 def housekeep(settings: Settings, store: Store, now: datetime | None = None, *, force_vacuum: bool = False) -> dict[str, Any]:
-    """Apply retention, refresh the planner's statistics, VACUUM when due; returns what was done."""
+    """Check the store (quick_check), apply retention, refresh the planner's statistics, VACUUM when due.
+
+    Returns what was done; raises StoreDamaged, before writing anything, when the check fails.
+    """
     now = now or utcnow()
+    store.verify()  # daily: damage found early is damage a backup can still undo
     state = json.loads(store.get_meta(META_KEY, "{}") or "{}")
     report: dict[str, Any] = {"at": to_iso(now), "deleted_posts": 0, "vacuumed": False}
     retention = settings.store.retention

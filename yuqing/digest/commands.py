@@ -60,6 +60,7 @@ def serve(app: App, bind: str | None) -> None:
         host, port = parse_bind(bind or app.settings.web.bind)
     except ValueError as exc:
         fail(f"--bind: {exc}" if bind else f"config error: web.bind: {exc}", 2)
+    app.store(readonly=True)  # a mistyped [store] path is an error in words, never a new empty store
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C stops)")
     try:
         run(app.settings, host, port)

@@ -195,21 +195,58 @@ class SearchHit:
     event_id: int | None
 
 
-class Store:
-    """A yuqing database. `Store(path)` opens (and migrates) it; `readonly=True` for browsing."""
+SQLITE_HEADER = b"SQLite format 3\x00"
 
-    def __init__(self, path: str | Path, readonly: bool = False, migrate: bool = True) -> None:
+
+class StoreDamaged(StoreError):
+    """PRAGMA quick_check found the database damaged: nothing more should be written to it."""
+
+
+def _check_header(path: Path) -> None:
+    """A file that is not an SQLite database, or an empty one, is an error in words, never a new store."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except IsADirectoryError:
+        raise StoreError(f"store path {path} is a folder, not a file: check [store] path") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read store {path}: {exc.strerror or exc}") from None
+    if not head:
+        # SQLite would quietly treat an empty file as a new store: a truncated copy would then
+        # look like a fresh install and lose every post without a word
+        raise StoreError(f"store {path} is an empty (zero-byte) file, not a yuqing store: "
+                         "restore it from a backup, or remove it and run `yuqing init`")
+    if head != SQLITE_HEADER:
+        raise StoreError(f"cannot open store {path}: it is not a yuqing store (not an SQLite database: its header "
+                         "is damaged or it is another kind of file); restore it from a backup, or move it away and "
+                         "run `yuqing init`")
+
+
+class Store:
+    """A yuqing database. `Store(path)` opens (and migrates) it; `readonly=True` for browsing.
+
+    `create=False` refuses a missing file (every command but init, run and crawl: a mistyped path
+    must not quietly become a new, empty store).
+    """
+
+    def __init__(self, path: str | Path, readonly: bool = False, migrate: bool = True, create: bool = True) -> None:
         self.path = Path(path)
         self.readonly = readonly
-        if readonly and not self.path.exists():
-            raise StoreError(f"no store at {self.path}: run `yuqing init` first")
-        if self.path.is_file() and self.path.stat().st_size == 0:
-            # SQLite would quietly treat an empty file as a new store: a truncated copy would then
-            # look like a fresh install and lose every post without a word
-            raise StoreError(f"store {self.path} is an empty (zero-byte) file, not a yuqing store: "
-                             "restore it from a backup, or remove it and run `yuqing init`")
+        if not self.path.exists():
+            if readonly or not create:
+                raise StoreError(f"no store at {self.path}: check [store] path in the config, "
+                                 "or run `yuqing init` to create it")
+        else:
+            _check_header(self.path)
         if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as exc:
+                raise StoreError(f"cannot create the folder of store {self.path}: {exc.filename or self.path.parent} "
+                                 "is a file, not a folder (check [store] path)") from None
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder of store {self.path}: {exc.strerror or exc} "
+                                 f"({exc.filename or self.path.parent})") from None
         try:
             self.conn = _connect(self.path, readonly)
             self.db = sqlite_utils.Database(self.conn)
@@ -218,13 +255,35 @@ class Store:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        if migrate and not readonly:
-            self.migrate()
-        elif self.version > SCHEMA_VERSION:
-            raise StoreError(f"store {self.path} has schema {self.version}, newer than this yuqing ({SCHEMA_VERSION})")
+            hint = " (is its folder writable by this user?)" if "unable to open" in str(exc) else ""
+            raise StoreError(f"cannot open store {self.path}: {exc}{hint}") from None
+        try:
+            if migrate and not readonly:
+                self.migrate()
+            elif self.version > SCHEMA_VERSION:
+                raise StoreError(f"store {self.path} has schema {self.version}, newer than this yuqing ({SCHEMA_VERSION})")
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(f"cannot open store {self.path}: {exc}; `yuqing status` checks it") from None
 
     # -- schema ---------------------------------------------------------------------------------
+    def check_integrity(self, limit: int = 10) -> list[str]:
+        """PRAGMA quick_check: [] when the store is sound, else SQLite's findings in words."""
+        try:
+            rows = self.conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        return [str(r[0]) for r in rows if str(r[0]).lower() != "ok"]
+
+    def verify(self) -> None:
+        """Raise StoreDamaged, in words, when quick_check finds the store damaged."""
+        problems = self.check_integrity()
+        if problems:
+            raise StoreDamaged(
+                f"store {self.path} is damaged (PRAGMA quick_check: {'; '.join(problems[:3])}"
+                f"{'; ...' if len(problems) > 3 else ''}): nothing more is written to it; restore it from a "
+                f"backup, or try `sqlite3 {self.path} .recover` into a new file")
+
     @property
     def version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
