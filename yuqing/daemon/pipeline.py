@@ -1,9 +1,11 @@
 """The pipeline worker: one thread that runs the stages sharing analysis and alert state, one at a time.
 
-Analysis, detection, delivery, the digest and housekeeping all read and write the same rows (posts'
-analysis columns, events, alerts, deliveries). Running two of them at once would let detection see half
-an analysis batch or two deliveries race for one message, so every such task goes through this single
-worker. Crawls stay outside it: they only insert posts, in their own processes.
+Analysis, detection, the digest and housekeeping all read and write the same rows (posts' analysis
+columns, events, alerts). Running two of them at once would let detection see half an analysis batch,
+so every such task goes through this single worker. Crawls stay outside it: they only insert posts, in
+their own processes. Delivery has a second worker of this kind (the daemon's `delivery`): it waits on
+mail servers, and rows are claimed in a transaction, so it never needs to wait for analysis, nor
+analysis for it.
 
 Tasks are keyed: submitting a key already waiting is a no-op (ten crawls finishing together ask for
 one analysis run, not ten). A key submitted while its task runs is queued again, so nothing that
