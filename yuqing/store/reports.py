@@ -178,6 +178,40 @@ def alerts_in(store: Store, start: datetime, end: datetime, kind: str | None = N
     return store.query(sql + " ORDER BY opened_at", params)
 
 
+def cases_in(store: Store, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Cases open at any moment of [start, end): opened before its end, not finished before its start."""
+    return store.query(
+        "SELECT id, state, level, title, origin, opened_at, verdict, unit, assigned_at, respond_due, close_due, "
+        "respond_overdue_at, close_overdue_at, response_url, responded_at, closed_at, events FROM cases "
+        "WHERE opened_at < ? AND (closed_at IS NULL OR closed_at >= ?) ORDER BY opened_at, id",
+        [to_iso(end), to_iso(start)],
+    )
+
+
+def cases_of_event(store: Store, event_id: int) -> list[dict[str, Any]]:
+    """Cases whose events include `event_id`, oldest first."""
+    return store.query(
+        "SELECT * FROM cases WHERE EXISTS (SELECT 1 FROM json_each(cases.events) WHERE value = ?) ORDER BY id",
+        [event_id],
+    )
+
+
+def case_row(store: Store, case_id: int) -> dict[str, Any] | None:
+    rows = store.query("SELECT * FROM cases WHERE id = ?", [case_id])
+    return rows[0] if rows else None
+
+
+def case_steps(store: Store, case_ids: list[int]) -> list[dict[str, Any]]:
+    """The timeline rows of these cases, in order."""
+    if not case_ids:
+        return []
+    return store.query(
+        f"SELECT case_id, at, who, action, state, note, detail FROM case_steps "
+        f"WHERE case_id IN ({', '.join('?' * len(case_ids))}) ORDER BY at, id",
+        list(case_ids),
+    )
+
+
 def iter_posts(store: Store, *, since: datetime | None = None, until: datetime | None = None,
                topic: str | None = None, label: str | None = None, source: str | None = None,
                event_id: int | None = None, limit: int | None = None,
