@@ -25,9 +25,10 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
     full_h = height + 18 * rows
     plot_w, plot_h = width - left - right, full_h - top - bottom
     values = [v for _, vs in series for v in vs if v is not None]
-    peak = 1.0 if percent else _nice_max(max(values, default=0))
-    if percent and values and max(values) <= 0.5:
-        peak = 0.5  # shares are mostly small: a half-scale axis keeps the lines apart
+    if percent:  # 20%, 40%, ... 100%: small shares get a shorter axis, ticks stay whole percents
+        peak = min(1.0, max(0.2, math.ceil(max(values, default=0) * 5 - 1e-9) / 5))
+    else:
+        peak = _nice_max(max(values, default=0))
     n = max(len(labels), 1)
     slot = plot_w / n
     parts = [f'<svg class="chart lines" viewBox="0 0 {width} {full_h}" role="img" aria-label="{esc(title)}" '
@@ -53,7 +54,7 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
                 continue
             x, y = left + slot * (i + 0.5), top + plot_h * (1 - min(v, peak) / peak)
             runs[-1].append(f"{x:.1f},{y:.1f}")
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="{colour}"><title>{esc(name)} '
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{esc(name)} '
                          f'{esc(labels[i] if i < len(labels) else "")}: '
                          f'{f"{100 * v:.1f}%" if percent else f"{v:g}"}</title></circle>')
         for run in runs:
