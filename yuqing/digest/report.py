@@ -100,37 +100,69 @@ def _with_change(now: list[dict[str, Any]], before: list[dict[str, Any]]) -> lis
 
 
 # -- 预警与处置 --------------------------------------------------------------------------------------
-def disposal(settings: Settings, store: Store, start: datetime, end: datetime) -> dict[str, Any]:
-    """Alerts of the period: opened / acknowledged (responded) / resolved (closed) / overdue, by level.
+_FIGURES = ("opened", "responded", "closed", "overdue")
 
-    Built from the alerts table today; the one place to switch to cases (yuqing/cases) once merged.
+
+def _late(due: Any, done: Any, cutoff: str) -> bool:
+    """A deadline that fell before `cutoff` and was not met by then (ISO strings compare as times)."""
+    return bool(due) and due < cutoff and (not done or done > due)
+
+
+def disposal(settings: Settings, store: Store, start: datetime, end: datetime,
+             now: datetime | None = None) -> dict[str, Any]:
+    """Cases of the period (研判·处置): opened / responded / closed (办结) / overdue, by level.
+
+    A case counts as overdue when its first-response or 办结 deadline fell before the period's end
+    (or now, for a period still running) and was missed: later or still not done. The alerts raised in
+    the period are counted beside, the acknowledgement deadline being `[reports] respond_within`.
     """
-    rows = q.alerts_in(store, start, end)
-    within = timedelta(seconds=float(settings.reports.respond_within))
     s, e = to_iso(start), to_iso(end)
-    levels = {lvl: {"opened": 0, "responded": 0, "closed": 0, "overdue": 0} for lvl in LEVELS}
+    cutoff = to_iso(min(end, now or utcnow()))
+    assert s is not None and e is not None and cutoff is not None
+    levels = {lvl: dict.fromkeys(_FIGURES, 0) for lvl in reversed(LEVELS)}  # red first
     items = []
-    for r in rows:
-        lv = levels.setdefault(r["level"], {"opened": 0, "responded": 0, "closed": 0, "overdue": 0})
-        opened = s <= r["opened_at"] < e  # type: ignore[operator]
-        responded = bool(r["acknowledged_at"]) and s <= r["acknowledged_at"] < e
-        closed = bool(r["resolved_at"]) and s <= r["resolved_at"] < e
-        limit = from_iso(r["opened_at"]) + within  # type: ignore[operator]
-        acked = from_iso(r["acknowledged_at"]) if r["acknowledged_at"] else None
-        overdue = limit < end and (acked is None or acked > limit) and not (
-            r["resolved_at"] and from_iso(r["resolved_at"]) <= limit)  # type: ignore[operator]
-        lv["opened"] += int(opened)
-        lv["responded"] += int(responded)
-        lv["closed"] += int(closed)
-        lv["overdue"] += int(overdue)
-        items.append({"id": r["id"], "kind": r["kind"], "key": r["key"], "level": r["level"], "state": r["state"],
-                      "title": r["title"] or f"{r['kind']}:{r['key']}", "opened_at": r["opened_at"],
-                      "acknowledged_at": r["acknowledged_at"], "acknowledged_by": r["acknowledged_by"],
-                      "ack_note": r["ack_note"], "resolved_at": r["resolved_at"], "overdue": overdue})
+    for c in q.cases_in(store, start, end):
+        lv = levels.setdefault(c["level"], dict.fromkeys(_FIGURES, 0))
+        # a case dismissed before its response was due owed no response
+        answered = c["responded_at"] or (c["closed_at"] if c["state"] == "不予处置" else None)
+        overdue = _late(c["respond_due"], answered, cutoff) or _late(c["close_due"], c["closed_at"], cutoff)
+        flags = {
+            "opened": s <= c["opened_at"] < e,
+            "responded": bool(c["responded_at"]) and s <= c["responded_at"] < e,
+            "closed": c["state"] == "办结" and bool(c["closed_at"]) and s <= c["closed_at"] < e,
+            "overdue": bool(overdue),
+        }
+        for k, v in flags.items():
+            lv[k] += int(v)
+        items.append({"id": c["id"], "level": c["level"], "state": c["state"], "title": c["title"] or f"案件{c['id']}",
+                      "opened_at": c["opened_at"], "unit": c["unit"], "verdict": c["verdict"],
+                      "responded_at": c["responded_at"], "closed_at": c["closed_at"],
+                      "respond_due": c["respond_due"], "close_due": c["close_due"], "overdue": bool(overdue),
+                      "events": json.loads(c["events"] or "[]")})
     rank = {lvl: i for i, lvl in enumerate(LEVELS)}
     items.sort(key=lambda a: (-rank.get(a["level"], -1), a["opened_at"]))
-    total = {k: sum(v[k] for v in levels.values()) for k in ("opened", "responded", "closed", "overdue")}
-    return {"source": "alerts", "levels": levels, "total": total, "alerts": items}
+    total = {k: sum(v[k] for v in levels.values()) for k in _FIGURES}
+    return {"source": "cases", "levels": levels, "total": total, "cases": items,
+            "alerts": _alert_figures(settings, store, start, end)}
+
+
+def _alert_figures(settings: Settings, store: Store, start: datetime, end: datetime) -> dict[str, Any]:
+    """Alerts raised in the period, acknowledged, and not acknowledged within respond_within."""
+    within = timedelta(seconds=float(settings.reports.respond_within))
+    s, e = to_iso(start), to_iso(end)
+    out = {"opened": 0, "acknowledged": 0, "overdue": 0, "by_level": dict.fromkeys(LEVELS, 0)}
+    for r in q.alerts_in(store, start, end):
+        if not s <= r["opened_at"] < e:  # type: ignore[operator]
+            continue
+        out["opened"] += 1
+        out["by_level"][r["level"]] = out["by_level"].get(r["level"], 0) + 1
+        acked = from_iso(r["acknowledged_at"]) if r["acknowledged_at"] else None
+        out["acknowledged"] += int(acked is not None)
+        limit = from_iso(r["opened_at"]) + within  # type: ignore[operator]
+        resolved = from_iso(r["resolved_at"]) if r["resolved_at"] else None
+        out["overdue"] += int(limit < min(end, utcnow()) and (acked is None or acked > limit)
+                              and not (resolved and resolved <= limit))
+    return out
 
 
 # -- a period ------------------------------------------------------------------------------------
@@ -260,11 +292,13 @@ def summary(data: dict[str, Any]) -> str:
         ch = o["change"]["share"]
         parts[-1] += "，与上期持平" if abs(ch) < 0.0005 else f"，{'上升' if ch > 0 else '下降'}{abs(100 * ch):.1f}个百分点"
     parts[-1] += "。"
-    if d["opened"] or d["overdue"]:
-        parts.append(f"新发预警 {d['opened']} 条，已响应 {d['responded']} 条，已解除 {d['closed']} 条"
-                     + (f"，超时未响应 {d['overdue']} 条" if d["overdue"] else "") + "。")
+    a = data["disposal"]["alerts"]
+    parts.append(f"发出预警 {a['opened']} 条。" if a["opened"] else "本期无新发预警。")
+    if d["opened"] or d["responded"] or d["closed"] or d["overdue"]:
+        parts.append(f"新立案 {d['opened']} 件，回应 {d['responded']} 件，办结 {d['closed']} 件"
+                     + (f"，超期 {d['overdue']} 件" if d["overdue"] else "") + "。")
     else:
-        parts.append("本期无新发预警。")
+        parts.append("本期无新立处置案件。")
     if data["events"]:
         e = data["events"][0]
         parts.append(f"热度最高的事件为“{e['title']}”，相关信息 {e['posts']} 条，负面占比 {_pct(e['negative_share'])}。")
@@ -318,6 +352,14 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
             responses.append({"at": a["acknowledged_at"], "who": a["acknowledged_by"], "note": a["ack_note"]})
         if a["resolved_at"]:
             timeline.append({"at": a["resolved_at"], "what": "预警解除"})
+    cases = q.cases_of_event(store, event_id)
+    steps = q.case_steps(store, [int(c["id"]) for c in cases])
+    for st in steps:
+        what = _step_words(st)
+        timeline.append({"at": st["at"], "what": what})
+        if st["action"] in ("assess", "assign", "respond", "close", "dismiss"):
+            responses.append({"at": st["at"], "who": st["who"], "note": what})
+    responses.sort(key=lambda x: x["at"])
     timeline.sort(key=lambda x: x["at"])
     words: Counter[str] = Counter()
     for value in q.event_keywords(store, event_id):
@@ -330,6 +372,7 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
     tail = trend[-min(len(trend), 6 if hourly else 2):]
     tail_avg = sum(b["posts"] for b in tail) / max(len(tail), 1)
     open_alerts = [a for a in alerts if a["state"] != "resolved"]
+    open_cases = [c for c in cases if c["state"] not in ("办结", "不予处置")]
     subsiding = bool(peak) and tail_avg <= peak / 2 and not open_alerts
     data = {
         "kind": "event", "ref": str(event_id), "id": event_id, "locality": settings.locality.name,
@@ -341,6 +384,10 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
         "posts_shown": [_post(p) for p in q.event_posts(store, event_id, first_ts, last_ts + timedelta(seconds=1), 5)],
         "responses": responses, "alerts": len(alerts), "open_alerts": len(open_alerts), "subsiding": subsiding,
         "peak": peak, "tail_avg": round(tail_avg, 1),
+        "cases": [{"id": c["id"], "level": c["level"], "state": c["state"], "title": c["title"], "unit": c["unit"],
+                   "verdict": c["verdict"], "response_url": c["response_url"], "summary": c["summary"]}
+                  for c in cases],
+        "open_cases": len(open_cases),
     }
     data["title"] = f"关于“{row['title']}”的舆情专报"
     data["summary"] = (
@@ -348,6 +395,7 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
         f"截至{_local(settings, span['last'])}共 {span['posts']} 条，负面占比 {_pct(data['negative_share'])}，"
         f"涉及 {len(data['sources'])} 个来源。"
         + (f"期间发出预警 {len(alerts)} 条，{len(open_alerts)} 条未解除。" if alerts else "")
+        + (f"已立案 {len(cases)} 件，{len(open_cases)} 件未办结。" if cases else "")
         + ("目前舆情已明显回落。" if subsiding else "目前舆情尚未回落，需持续关注。"))
     return data
 
@@ -358,15 +406,37 @@ def _local(settings: Settings, value: str) -> str:
     return parsed.astimezone(ZoneInfo(settings.digest.timezone)).strftime("%m月%d日%H时")
 
 
+_ACTIONS = {"open": "立案", "join": "并入预警", "escalate": "升级", "assess": "研判", "assign": "交办",
+            "respond": "回应", "close": "办结", "dismiss": "不予处置", "overdue": "超期"}
+
+
+def _step_words(step: dict[str, Any]) -> str:
+    """One case step as a timeline line: 案件#3 交办（张三）：县水务局，回应时限……"""
+    try:
+        detail = json.loads(step["detail"] or "{}")
+    except ValueError:
+        detail = {}
+    extra = ""
+    if step["action"] == "assess" and detail.get("verdict"):
+        extra = f"研判为{detail['verdict']}，{LEVEL_NAMES.get(detail.get('level', ''), detail.get('level', ''))}"
+    elif step["action"] == "assign" and detail.get("unit"):
+        extra = f"交办{detail['unit']}"
+    elif step["action"] == "respond" and detail.get("url"):
+        extra = f"公开回应 {detail['url']}"
+    words = "，".join(w for w in (extra, step["note"] or "") if w)
+    return (f"案件#{step['case_id']} {_ACTIONS.get(step['action'], step['action'])}（{step['who']}）"
+            + (f"：{words}" if words else ""))
+
+
 def collect_case(settings: Settings, store: Store, case_id: int) -> dict[str, Any]:
-    """A 专报 for a case: the case's event, until the cases stage (issue 13) gives its own steps."""
-    has_cases = store.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cases'")
-    if not has_cases:
-        raise ReportError(f"unknown case {case_id}: this store has no cases yet (use --event N)")
-    rows = store.query("SELECT * FROM cases WHERE id = ?", [case_id])
-    if not rows:
-        raise ReportError(f"unknown case {case_id}")
-    event_id = rows[0].get("event_id")
-    if not event_id:
+    """A 专报 for a case: the report on its (first) event, with the case's steps in the timeline."""
+    row = q.case_row(store, case_id)
+    if row is None:
+        raise ReportError(f"unknown case {case_id} (see `yuqing cases list`)")
+    events = [int(e) for e in json.loads(row.get("events") or "[]")]
+    if not events:
         raise ReportError(f"case {case_id} has no event to report on (use --event N)")
-    return collect_event(settings, store, int(event_id))
+    data = collect_event(settings, store, events[0])
+    data["ref"] = f"case-{case_id}"
+    data["case_id"] = case_id
+    return data

@@ -16,7 +16,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from yuqing.digest.render import HEALTH_NAMES, STATE_NAMES, delta, pct, points
+from yuqing.digest.render import HEALTH_NAMES, delta, pct, points
 from yuqing.models import LEVEL_NAMES
 
 FONT = "WenQuanYi Micro Hei"
@@ -87,16 +87,19 @@ def _period(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
         ["负面占比", pct(o["negative_share"]), pct(o["prev"]["negative_share"]), points(o["change"]["share"])],
     ])
     doc.add_heading("预警与处置", 1)
-    t = d["disposal"]["total"]
-    doc.add_paragraph(f"新发 {t['opened']} 条，已响应 {t['responded']} 条，已解除 {t['closed']} 条，超时未响应 {t['overdue']} 条。")
-    _table(doc, ["级别", "新发", "已响应", "已解除", "超时"],
+    t, al = d["disposal"]["total"], d["disposal"]["alerts"]
+    doc.add_paragraph(f"发出预警 {al['opened']} 条，已确认 {al['acknowledged']} 条"
+                      + (f"，超时未确认 {al['overdue']} 条" if al["overdue"] else "") + "。"
+                      f"处置案件：新立案 {t['opened']} 件，已回应 {t['responded']} 件，已办结 {t['closed']} 件，"
+                      f"超期 {t['overdue']} 件。")
+    _table(doc, ["级别", "新立案", "已回应", "已办结", "超期"],
            [[LEVEL_NAMES.get(k, k), v["opened"], v["responded"], v["closed"], v["overdue"]]
             for k, v in d["disposal"]["levels"].items()])
-    if d["disposal"]["alerts"]:
-        _table(doc, ["级别", "预警", "发出", "状态"],
-               [[LEVEL_NAMES.get(a["level"], a["level"]), a["title"], local(a["opened_at"]),
-                 STATE_NAMES.get(a["state"], a["state"]) + ("，超时" if a["overdue"] else "")]
-                for a in d["disposal"]["alerts"]])
+    if d["disposal"]["cases"]:
+        _table(doc, ["案件", "级别", "标题", "立案", "承办单位", "状态"],
+               [[f"#{c['id']}", LEVEL_NAMES.get(c["level"], c["level"]), c["title"], local(c["opened_at"]),
+                 c["unit"] or "—", c["state"] + (f"（{c['verdict']}）" if c["verdict"] else "") + ("，超期" if c["overdue"] else "")]
+                for c in d["disposal"]["cases"]])
     doc.add_heading("热点事件", 1)
     if not d["events"]:
         doc.add_paragraph("本期无热点事件。")
@@ -144,6 +147,10 @@ def _special(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
     for p in d["posts_shown"]:
         doc.add_paragraph(f"{p['source']} · {local(p['ts'])}：{p['excerpt']}", style="List Bullet")
     doc.add_heading("处置情况", 1)
+    for c in d.get("cases", []):
+        doc.add_paragraph(f"案件#{c['id']}（{LEVEL_NAMES.get(c['level'], c['level'])}）：{c['state']}"
+                          + (f"，承办单位 {c['unit']}" if c["unit"] else "") + (f"，研判为{c['verdict']}" if c["verdict"] else "")
+                          + (f"。办结情况：{c['summary']}" if c["summary"] else ""))
     for r in d["responses"]:
         doc.add_paragraph(f"{local(r['at'])} {r['who'] or '值班人员'}：{r['note'] or '已确认'}")
     if not d["responses"]:

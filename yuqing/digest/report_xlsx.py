@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils.indexed_list import IndexedList
 
-from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES, STATE_NAMES
+from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES
 from yuqing.models import LEVEL_NAMES
 
 FONT = "WenQuanYi Micro Hei"
@@ -88,6 +88,9 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                                             ["是否回落", "是" if data["subsiding"] else "否"]])
         _sheet(wb, "时间线", ["时间", "经过"], [[t["at"], _clip(t["what"])] for t in data["timeline"]])
         _sheet(wb, "舆情走势", ["时间", "信息", "负面"], [[b["label"], b["posts"], b["negative"]] for b in data["trend"]])
+        _sheet(wb, "处置情况", ["案件", "级别", "状态", "承办单位", "研判", "回应链接", "办结情况"],
+               [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), c["state"], c["unit"], c["verdict"],
+                 c["response_url"], _clip(c["summary"])] for c in data.get("cases", [])])
         _sheet(wb, "主要观点", ["来源", "时间", "内容"], [[p["source"], p["ts"], _clip(p["excerpt"])] for p in data["posts_shown"]])
     else:
         o = data["overview"]
@@ -95,13 +98,14 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
             ["摘要", data["summary"], ""], ["信息总量", o["posts"], o["prev"]["posts"]],
             ["负面信息", o["negative"], o["prev"]["negative"]],
             ["负面占比", o["negative_share"], o["prev"]["negative_share"]]])
-        _sheet(wb, "预警与处置", ["级别", "新发", "已响应", "已解除", "超时"],
-               [[LEVEL_NAMES.get(k, k), v["opened"], v["responded"], v["closed"], v["overdue"]]
+        al = data["disposal"]["alerts"]
+        _sheet(wb, "预警与处置", ["级别", "新立案", "已回应", "已办结", "超期", "发出预警"],
+               [[LEVEL_NAMES.get(k, k), v["opened"], v["responded"], v["closed"], v["overdue"], al["by_level"].get(k, 0)]
                 for k, v in data["disposal"]["levels"].items()])
-        _sheet(wb, "预警", ["编号", "级别", "预警", "发出", "确认", "解除", "状态", "超时"],
-               [[a["id"], LEVEL_NAMES.get(a["level"], a["level"]), _clip(a["title"]), a["opened_at"], a["acknowledged_at"],
-                 a["resolved_at"], STATE_NAMES.get(a["state"], a["state"]), "是" if a["overdue"] else "否"]
-                for a in data["disposal"]["alerts"]])
+        _sheet(wb, "案件", ["编号", "级别", "标题", "立案", "承办单位", "研判", "状态", "回应时限", "回应", "办结时限", "办结", "超期"],
+               [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), _clip(c["title"]), c["opened_at"], c["unit"],
+                 c["verdict"], c["state"], c["respond_due"], c["responded_at"], c["close_due"], c["closed_at"],
+                 "是" if c["overdue"] else "否"] for c in data["disposal"]["cases"]])
         _sheet(wb, "热点事件", ["编号", "事件", "热度", "信息", "负面", "负面占比", "互动", "来源", "关键词"],
                [[e["id"], _clip(e["title"]), e["heat"], e["posts"], e["negative"], e["negative_share"], e["engagement"],
                  "、".join(e["sources"]), "、".join(e["keywords"])] for e in data["events"]])

@@ -178,11 +178,48 @@ def alerts_in(store: Store, start: datetime, end: datetime, kind: str | None = N
     return store.query(sql + " ORDER BY opened_at", params)
 
 
+def cases_in(store: Store, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Cases open at any moment of [start, end): opened before its end, not finished before its start."""
+    return store.query(
+        "SELECT id, state, level, title, origin, opened_at, verdict, unit, assigned_at, respond_due, close_due, "
+        "respond_overdue_at, close_overdue_at, response_url, responded_at, closed_at, events FROM cases "
+        "WHERE opened_at < ? AND (closed_at IS NULL OR closed_at >= ?) ORDER BY opened_at, id",
+        [to_iso(end), to_iso(start)],
+    )
+
+
+def cases_of_event(store: Store, event_id: int) -> list[dict[str, Any]]:
+    """Cases whose events include `event_id`, oldest first."""
+    return store.query(
+        "SELECT * FROM cases WHERE EXISTS (SELECT 1 FROM json_each(cases.events) WHERE value = ?) ORDER BY id",
+        [event_id],
+    )
+
+
+def case_row(store: Store, case_id: int) -> dict[str, Any] | None:
+    rows = store.query("SELECT * FROM cases WHERE id = ?", [case_id])
+    return rows[0] if rows else None
+
+
+def case_steps(store: Store, case_ids: list[int]) -> list[dict[str, Any]]:
+    """The timeline rows of these cases, in order."""
+    if not case_ids:
+        return []
+    return store.query(
+        f"SELECT case_id, at, who, action, state, note, detail FROM case_steps "
+        f"WHERE case_id IN ({', '.join('?' * len(case_ids))}) ORDER BY at, id",
+        list(case_ids),
+    )
+
+
 def iter_posts(store: Store, *, since: datetime | None = None, until: datetime | None = None,
                topic: str | None = None, label: str | None = None, source: str | None = None,
-               event_id: int | None = None, limit: int | None = None,
-               ) -> Iterator[tuple[Any, ...]]:
-    """Posts matching the filters, oldest first, as tuples of EXPORT_COLUMNS, from an open cursor."""
+               event_id: int | None = None, limit: int | None = None, fts: str | None = None,
+               newest_first: bool = False) -> Iterator[tuple[Any, ...]]:
+    """Posts matching the filters, oldest first, as tuples of EXPORT_COLUMNS, from an open cursor.
+
+    `fts` is a full-text MATCH expression (yuqing.analysis.segment.fts_query), as the search page uses.
+    """
     where: list[str] = []
     params: list[Any] = []
     if since is not None:
@@ -203,10 +240,13 @@ def iter_posts(store: Store, *, since: datetime | None = None, until: datetime |
     if event_id is not None:
         where.append("event_id = ?")
         params.append(event_id)
+    if fts:
+        where.append("id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+        params.append(fts)
     sql = f"SELECT {', '.join(EXPORT_COLUMNS)} FROM posts"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY ts, id"
+    sql += " ORDER BY ts DESC, id DESC" if newest_first else " ORDER BY ts, id"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -241,3 +281,38 @@ def list_reports(store: Store) -> list[dict[str, Any]]:
 def get_report(store: Store, kind: str, ref: str) -> dict[str, Any] | None:
     rows = store.query("SELECT * FROM reports WHERE kind = ? AND ref = ?", [kind, ref])
     return rows[0] if rows else None
+
+
+def report_index(store: Store) -> list[dict[str, Any]]:
+    """Every stored report with its headline figures, newest first within a kind."""
+    return store.query(
+        "SELECT kind, ref, title, built_at, files, json_extract(data, '$.overview.posts') AS posts, "
+        "json_extract(data, '$.overview.negative_share') AS share, json_extract(data, '$.posts') AS event_posts "
+        "FROM reports ORDER BY kind, ref DESC"
+    )
+
+
+def digest_index(store: Store, limit: int = 400) -> list[dict[str, Any]]:
+    """The daily digests (日报), newest first, with their headline figures."""
+    return store.query(
+        "SELECT date, built_at, json_extract(data, '$.overview.posts') AS posts, "
+        "json_extract(data, '$.overview.negative_share') AS share FROM digests ORDER BY date DESC LIMIT ?",
+        [limit],
+    )
+
+
+def event_choices(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest events, for the 专报 list: id, title, size, negative, first and last seen."""
+    return store.query(
+        "SELECT id, title, size, negative, first_seen, last_seen FROM events ORDER BY last_seen DESC, id DESC LIMIT ?",
+        [limit],
+    )
+
+
+def source_names(store: Store) -> list[str]:
+    return [r["name"] for r in store.query("SELECT name FROM sources ORDER BY name")]
+
+
+def last_post_ts(store: Store) -> str | None:
+    value = store.scalar("SELECT max(ts) FROM posts")
+    return str(value) if value else None

@@ -73,7 +73,7 @@ class Request:
 
 @dataclass
 class Response:
-    body: str | bytes = ""
+    body: str | bytes | Iterable[bytes] = ""  # an iterable is streamed (downloads), without Content-Length
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -289,7 +289,9 @@ def _clean_header(name: str, value: str) -> tuple[str, str]:
     return name, value
 
 
-def _send(start_response: Callable[..., Any], resp: Response, head: bool) -> list[bytes]:
+def _send(start_response: Callable[..., Any], resp: Response, head: bool) -> Iterable[bytes]:
+    if not isinstance(resp.body, (str, bytes)):
+        return _stream(start_response, resp, head)
     body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body
     try:
         extra = [_clean_header(n, v) for n, v in resp.headers]
@@ -305,6 +307,26 @@ def _send(start_response: Callable[..., Any], resp: Response, head: bool) -> lis
     ]
     start_response(f"{resp.status} {phrase}", headers)
     return [] if head else [body]
+
+
+def _stream(start_response: Callable[..., Any], resp: Response, head: bool) -> Iterable[bytes]:
+    """A streamed body: waitress sends it chunked as the iterable yields; its close() runs at the end."""
+    chunks = resp.body
+    try:
+        extra = [_clean_header(n, v) for n, v in resp.headers]
+    except ValueError:
+        getattr(chunks, "close", lambda: None)()
+        logger.error("refused a response with a control character in a header (status %d)", resp.status)
+        return _send(start_response, Response("服务器内部错误，已记录日志。", 500, "text/plain; charset=utf-8"), head)
+    headers = [
+        ("Content-Type", resp.content_type), ("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store"), *extra,
+    ]
+    start_response(f"{resp.status} {HTTPStatus(resp.status).phrase}", headers)
+    if head:
+        getattr(chunks, "close", lambda: None)()
+        return []
+    return chunks  # type: ignore[return-value]
 
 
 def _qs(query: dict[str, str]) -> str:

@@ -405,3 +405,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
 from yuqing.web import cases as _cases  # noqa: E402  (the case pages; they use page() above)
 
 ROUTES += _cases.ROUTES
+
+from yuqing.web import reports as _reports  # noqa: E402  (reports, trend, downloads)
+
+ROUTES += _reports.ROUTES
