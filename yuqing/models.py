@@ -21,7 +21,7 @@ LEVEL_NAMES: dict[str, str] = {"blue": "蓝色(IV级)", "yellow": "黄色(III级
 LEVEL_ZH: dict[str, str] = {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"}
 
 AlertState = Literal["open", "escalated", "resolved"]
-SOURCE_TYPES: tuple[str, ...] = ("feed", "html", "json", "weibo", "tieba", "liuyan")
+SOURCE_TYPES: tuple[str, ...] = ("feed", "html", "json", "weibo", "tieba", "liuyan", "hotlist")
 
 
 def utcnow() -> datetime:

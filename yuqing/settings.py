@@ -98,7 +98,7 @@ class Crawl:
 @dataclass(frozen=True)
 class SourceConfig:
     name: str = _help("unique name, used in `yuqing crawl NAME`")
-    type: str = _help("feed | html | json | weibo | tieba | liuyan")
+    type: str = _help("feed | html | json | weibo | tieba | liuyan | hotlist")
     url: str = _help("start URL (feed, html, json); presets have defaults", default="")
     every: Duration = _help("crawl interval", default=Duration(900.0))
     cron: str = _help("cron expression instead of `every`, e.g. '*/10 * * * *'", default="")
@@ -111,6 +111,8 @@ class SourceConfig:
     proxy: str = _help("HTTP proxy URL for this source only", default="")
     headers: dict[str, str] = _help("extra request headers", default_factory=dict)
     match_all: bool = _help("keep every post, even without a locality name (local sources)", default=False)
+    refresh: Duration = _help("re-visit the posts first seen this recently on each run, e.g. '48h' (0: never)",
+                              default=Duration(0))
     # html
     selector_type: str = _help("html: css | xpath", default="css")
     item: str = _help("html: selector of one post on the list page", default="")
@@ -135,10 +137,12 @@ _TYPE_KEYS: dict[str, set[str]] = {
     "weibo": {"keyword"},
     "tieba": {"keyword", "forum"},
     "liuyan": {"fid"},
+    "hotlist": {"list_path", "fields"},
 }
+HOTLIST_EVERY = 600.0  # a hot list changes by the minute: polled every 10 minutes unless `every` says otherwise
 _COMMON_SOURCE_KEYS = {
     "name", "type", "url", "every", "cron", "enabled", "weight", "delay", "timeout",
-    "max_pages", "cookies", "proxy", "headers", "match_all",
+    "max_pages", "cookies", "proxy", "headers", "match_all", "refresh",
 }
 
 
@@ -369,7 +373,7 @@ def _check(settings: Settings) -> None:
         seen.add(src.name)
         if not re.fullmatch(r"[\w.\-]+", src.name):
             raise ConfigError(f"{path}.name", f"use letters, digits, '-', '_' or '.', got {src.name!r}")
-        if src.type in ("feed", "html", "json") and not src.url:
+        if src.type in ("feed", "html", "json", "hotlist") and not src.url:
             raise ConfigError(f"{path}.url", f"required for a {src.type} source")
         if src.url and not re.match(r"^https?://", src.url):
             raise ConfigError(f"{path}.url", f"expected an http(s) URL, got {src.url!r}")
@@ -475,10 +479,19 @@ def _check_source_keys(raw: dict[str, Any]) -> None:
                 raise ConfigError(f"sources[{i}].{key}", f"not used by a {src.get('type')!r} source")
 
 
+def _hotlist_every(settings: Settings, raw: dict[str, Any]) -> Settings:
+    sources = list(settings.sources)
+    for i, (src, given) in enumerate(zip(sources, raw.get("sources") or [])):
+        if src.type == "hotlist" and "every" not in given and "cron" not in given:
+            sources[i] = dataclasses.replace(src, every=Duration(HOTLIST_EVERY))
+    return dataclasses.replace(settings, sources=tuple(sources))
+
+
 def from_dict(raw: dict[str, Any], base_dir: str | Path = ".", config_file: str | Path = "") -> Settings:
     """Build Settings from parsed TOML; raises ConfigError with the key path."""
     _check_source_keys(raw)
     settings = _build(Settings, raw, "")
+    settings = _hotlist_every(settings, raw)
     settings = dataclasses.replace(settings, base_dir=str(base_dir), config_file=str(config_file))
     _check(settings)
     return settings

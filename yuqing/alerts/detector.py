@@ -264,6 +264,9 @@ def detect(settings: Settings, store: Store, now: datetime | None = None) -> lis
         if finding.fired:
             finding.explanation = explain(settings, store, detector, finding)
     findings += health.check_sources(settings, store, now)
+    from yuqing.alerts import signals  # hot lists, spread, unanswered 留言
+
+    findings += signals.check(settings, store, now)
     changed = lifecycle.apply(settings, store, findings, now)
     if settings.alerts.watch_terms:
         from yuqing.cases.watch import scan  # a watch term opens a case whatever the counts

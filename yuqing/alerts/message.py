@@ -17,7 +17,8 @@ from yuqing.models import LEVEL_NAMES, LEVEL_ZH, Alert, from_iso
 from yuqing.settings import Settings
 
 COLOURS = {"blue": "#1f6fd1", "yellow": "#c99a00", "orange": "#e06c00", "red": "#c8102e"}
-KIND_NAMES = {"locality": "全域", "topic": "话题", "event": "事件", "source": "数据源"}
+KIND_NAMES = {"locality": "全域", "topic": "话题", "event": "事件", "hotlist": "热榜", "spread": "传播",
+              "liuyan": "留言", "source": "数据源"}
 METHOD_NAMES = {"weekly": "过去{n}周同一时段", "daily": "过去{n}天同一时段", "trailing": "此前平均",
                 "none": "无历史（按最低基线）"}
 
@@ -101,11 +102,33 @@ def _local(value: str | None, tz: ZoneInfo) -> str:
     return parsed.astimezone(tz).strftime("%m-%d %H:%M") if parsed else ""
 
 
+def _hotlist_summary(ex: dict[str, Any]) -> str:
+    ranks = [str(p.get("rank")) for p in ex.get("trajectory") or []][-6:]
+    heat = f"，热度 {ex['heat']}" if ex.get("heat") else ""
+    path = f"（排名 {'→'.join(ranks)}）" if len(ranks) > 1 else ""
+    return f"登上 {ex.get('source', '')} 热榜第 {ex.get('rank', '?')} 位{heat}{path}"
+
+
+def _spread_summary(ex: dict[str, Any]) -> str:
+    return (f"一小时内转发+评论新增 {ex.get('gained_per_hour', 0)}（{ex.get('from', 0)}→{ex.get('to', 0)}），"
+            f"来源 {ex.get('source', '')}")
+
+
+def _liuyan_summary(ex: dict[str, Any]) -> str:
+    since = str(ex.get("since") or "")[:10]
+    return f"留言逾期未回复（{ex.get('department') or '未注明'}，{since} 留言）"
+
+
+SIGNAL_SUMMARIES = {"hotlist": _hotlist_summary, "spread": _spread_summary, "liuyan": _liuyan_summary}
+
+
 def summary(alert: Alert) -> str:
     """One sentence: what rose, by how much, against what."""
     ex = alert.explanation
     if alert.kind == "source":
         return ex.get("problem") or "数据源异常"
+    if alert.kind in SIGNAL_SUMMARIES:
+        return SIGNAL_SUMMARIES[alert.kind](ex)
     best = ex.get("best_window") or {}
     if not best:
         return "负面舆情上升"

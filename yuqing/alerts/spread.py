@@ -36,6 +36,9 @@ def detect(conn: Any, now: datetime, min_new: int = 500, factor: float = 10.0, m
             kind="spread", key=f"post:{g['post_id']}", title=f"{g['source']} 传播加速：{g['title'][:40]}",
             fired=fast, level=level if fast else None, quiet=not fast and gained < min_new / 10,
             explanation={"post_id": g["post_id"], "source": g["source"], "url": g["url"],
+                         # the post quoted: the case layer makes an incident of an alert with posts
+                         "top_posts": [{"id": g["post_id"], "title": g["title"] or "(无标题)", "url": g["url"],
+                                        "source": g["source"], "ts": g["to"]}],
                          "from": g["first"], "to": g["last"], "gained_per_hour": gained,
                          "since": g["from"], "until": g["to"]}))
     return findings

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
 from yuqing.crawlers.spiders.base import PostBatch
+from yuqing.crawlers.spiders.hotlist import HotlistSnapshot
 from yuqing.crawlers.text import canonical_url, clean_text, to_simplified
 from yuqing.models import CrawlStats, Post
 from yuqing.settings import Locality
@@ -129,6 +131,8 @@ class PostPipeline:
         self.store = getattr(spider, "store", None) or Store(spider.app_settings.db_path)
         self.owns_store = getattr(spider, "store", None) is None
         self.buffer: list[Post] = []
+        refresh = float(getattr(spider.source, "refresh", 0) or 0)
+        self.refresh_since = spider.now - timedelta(seconds=refresh) if refresh else None
         self.last_flush = time.monotonic()
         self.timer: Any = None
         if "twisted.internet.reactor" in sys.modules:  # under Scrapy (not in plain unit use)
@@ -137,11 +141,12 @@ class PostPipeline:
             self.timer = task.LoopingCall(self.flush)
             self.timer.start(BATCH_SECONDS, now=False)
 
-    def keep(self, post: Post, already_clean: bool = False) -> bool:
-        """The first three steps; True when the post goes on to the store."""
+    def keep(self, post: Post, already_clean: bool = False, refresh: bool = False) -> bool:
+        """The first three steps; True when the post goes on to the store. A re-visit of a stored
+        post is not matched again: it matched when it was stored."""
         if self.cleaner.clean(post, already_clean=already_clean) is None:
             return False
-        if not self.spider.source.match_all and not self.matcher.matches_post(post):
+        if not refresh and not self.spider.source.match_all and not self.matcher.matches_post(post):
             return False
         self.stats.matched += 1
         if not self.deduper.is_new(post):
@@ -150,9 +155,12 @@ class PostPipeline:
         return True
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        if isinstance(item, HotlistSnapshot):
+            return self.save_snapshot(item)
         posts = item.posts if isinstance(item, PostBatch) else [item]
         clean = isinstance(item, PostBatch) and item.cleaned  # a lone Post is cleaned here
-        kept = [p for p in posts if isinstance(p, Post) and self.keep(p, clean)]
+        refresh = isinstance(item, PostBatch) and item.refresh
+        kept = [p for p in posts if isinstance(p, Post) and self.keep(p, clean, refresh)]
         if not kept:
             raise DropItem(f"nothing new about the locality in {len(posts)} post(s)")
         self.buffer.extend(kept)
@@ -160,10 +168,22 @@ class PostPipeline:
             self.flush()
         return item
 
+    def save_snapshot(self, item: HotlistSnapshot) -> HotlistSnapshot:
+        """A hot-list poll: the whole list as a snapshot, and each entry naming the locality as a
+        post (at once: detection runs as soon as the crawl has new posts)."""
+        from yuqing.store.hotlist import save_snapshot
+
+        posts = item.posts()  # also gives each entry the URL of its post
+        with self.store.transaction() as conn:
+            save_snapshot(conn, item.source, item.polled_at, item.entries)
+        self.buffer.extend(p for p in posts if self.keep(p))
+        self.flush()
+        return item
+
     def flush(self) -> None:
         if not self.buffer:
             return
-        new, dup = self.store.add_posts(self.buffer)
+        new, dup = self.store.add_posts(self.buffer, refresh_since=self.refresh_since)
         self.stats.new += new
         self.stats.duplicates += dup
         self.buffer = []

@@ -169,10 +169,20 @@ def _crawl(settings: Settings, source: Any, stats: CrawlStats, store: Any, now: 
     crawler.signals.connect(item_error, signal=signals.item_error)
     crawler.signals.connect(spider_closed, signal=signals.spider_closed)
     crawler.signals.connect(spider_opened, signal=signals.spider_opened)
-    process.crawl(crawler, source=source, settings=settings, stats=stats, seen=store.seen_urls, now=now)
+    process.crawl(crawler, source=source, settings=settings, stats=stats, seen=store.seen_urls, now=now,
+                  recent=_recent_urls(store, source, now))
     state["process"] = process
     # our handlers stay in place (on_signal): Scrapy's would wait for open downloads without end
     process.start(install_signal_handlers=False)
+
+
+def _recent_urls(store: Any, source: Any, now: datetime | None) -> Any:
+    """What a `refresh` source re-visits: its posts first seen within the window (None: no refresh)."""
+    if not source.refresh:
+        return None
+    from yuqing.store.engagement import recent_urls
+
+    return lambda: recent_urls(store.conn, source.name, now or utcnow(), source.refresh)
 
 
 def stats_line(stats: CrawlStats) -> str:

@@ -26,7 +26,8 @@ FONTS = ('-apple-system, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "
 LEVEL_COLORS = {"blue": "#1c7ed6", "yellow": "#e8a200", "orange": "#e8590c", "red": "#c92a2a"}
 STATE_NAMES = {"open": "未解除", "escalated": "已升级", "resolved": "已解除"}
 LABEL_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面", None: "未分析"}
-KIND_NAMES = {"locality": "全域", "topic": "话题", "event": "事件", "source": "来源"}
+KIND_NAMES = {"locality": "全域", "topic": "话题", "event": "事件", "hotlist": "热榜", "spread": "传播",
+              "liuyan": "留言", "source": "来源"}
 HEALTH_NAMES = {"failing": "采集失败", "silent": "长时间无新帖"}
 
 

@@ -340,17 +340,32 @@ class Store:
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # -- posts ----------------------------------------------------------------------------------
-    def add_posts(self, posts: Iterable[Post]) -> tuple[int, int]:
+    def add_posts(self, posts: Iterable[Post], refresh_since: datetime | None = None) -> tuple[int, int]:
         """Insert posts not seen before (by canonical URL, then by identical content).
 
         Returns (new, duplicates). Sets `post.id` on the new ones. They become searchable once the
-        analysis stage has indexed them (index_rows).
+        analysis stage has indexed them (index_rows). With `refresh_since` (a source's `refresh`),
+        a post stored under the same URL and first seen since then is a re-visit: its counts and
+        extra are recorded as an engagement observation at the post's fetched_at (still counted a
+        duplicate), and a new post's own counts are its first observation.
         """
+        from yuqing.store import engagement
+
         new = dup = 0
+        since = to_iso(refresh_since) if refresh_since is not None else None
         with self.transaction():
             for post in posts:
                 canonical = post.canonical_url or post.url
                 digest = post.ensure_hash()
+                if since is not None:
+                    row = self.conn.execute("SELECT fetched_at FROM posts WHERE canonical_url = ?",
+                                            (canonical,)).fetchone()
+                    if row is not None:
+                        if row[0] >= since:
+                            engagement.observe(self.conn, canonical, post.fetched_at, engagement.counts_of(post),
+                                               post.extra)
+                        dup += 1
+                        continue
                 seen = self.conn.execute(
                     "SELECT 1 FROM posts WHERE canonical_url = ? OR content_hash = ? LIMIT 1",
                     (canonical, digest),
@@ -368,6 +383,8 @@ class Store:
                     list(data.values()),
                 )
                 post.id = cur.lastrowid
+                if since is not None:
+                    engagement.record(self.conn, int(post.id), post.fetched_at, engagement.counts_of(post))
                 new += 1
         return new, dup
 

@@ -15,21 +15,42 @@ from yuqing.models import to_iso
 COUNTS = ("reposts", "comments", "likes", "reads")
 
 
-def observe(conn: Any, canonical_url: str, at: datetime, counts: dict[str, int | None],
-            extra: dict[str, Any] | None = None) -> int | None:
-    """Record one observation of a stored post; returns its id, None when the post is unknown."""
-    row = conn.execute("SELECT id, extra FROM posts WHERE canonical_url = ?", (canonical_url,)).fetchone()
-    if row is None:
-        return None
-    post_id = int(row[0])
+def counts_of(post: Any) -> dict[str, int | None]:
+    """A Post's counts as an observation (reads: where a site gives them, in extra)."""
+    reads = post.extra.get("reads") if isinstance(post.extra, dict) else None
+    return {"reposts": post.reposts, "comments": post.comments, "likes": post.likes,
+            "reads": reads if isinstance(reads, int) and not isinstance(reads, bool) else None}
+
+
+def record(conn: Any, post_id: int, at: datetime, counts: dict[str, int | None]) -> bool:
+    """Append one observation; False (nothing written) when no count is given."""
+    if all(counts.get(k) is None for k in COUNTS):
+        return False
     conn.execute(
         "INSERT INTO engagement_observations(post_id, observed_at, reposts, comments, likes, reads)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (post_id, to_iso(at), *(counts.get(k) for k in COUNTS)))
-    sets = {k: counts[k] for k in ("reposts", "comments", "likes") if counts.get(k) is not None}
+    return True
+
+
+def observe(conn: Any, canonical_url: str, at: datetime, counts: dict[str, int | None],
+            extra: dict[str, Any] | None = None) -> int | None:
+    """Record one observation of a stored post; returns its id, None when the post is unknown.
+
+    The post's current counts follow the observation; `extra` (a 留言's reply state) is merged
+    into the stored one, so a re-visit that does not mention a key leaves it as it was.
+    """
+    row = conn.execute("SELECT id, extra FROM posts WHERE canonical_url = ?", (canonical_url,)).fetchone()
+    if row is None:
+        return None
+    post_id = int(row[0])
+    record(conn, post_id, at, counts)
+    sets: dict[str, Any] = {k: counts[k] for k in ("reposts", "comments", "likes") if counts.get(k) is not None}
     if extra:
-        merged = {**json.loads(row[1] or "{}"), **extra}
-        sets["extra"] = json.dumps(merged, ensure_ascii=False)  # type: ignore[assignment]
+        stored = json.loads(row[1] or "{}")
+        merged = {**stored, **extra}
+        if merged != stored:
+            sets["extra"] = json.dumps(merged, ensure_ascii=False)
     if sets:
         conn.execute(f"UPDATE posts SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                      (*sets.values(), post_id))

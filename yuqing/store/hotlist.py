@@ -51,3 +51,29 @@ def trajectory(conn: Any, source: str, title: str, limit: int = 50) -> list[dict
         "SELECT polled_at, rank, heat FROM hotlist_snapshots WHERE source = ? AND title = ?"
         " ORDER BY polled_at DESC LIMIT ?", (source, title, limit)).fetchall()
     return [{"at": r[0], "rank": r[1], "heat": r[2]} for r in reversed(rows)]
+
+
+def latest(conn: Any, source: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """The source's last poll: (polled_at, entries by rank); (None, []) before its first."""
+    stamp = conn.execute("SELECT max(polled_at) FROM hotlist_snapshots WHERE source = ?", (source,)).fetchone()[0]
+    if stamp is None:
+        return None, []
+    rows = conn.execute("SELECT rank, title, heat, url FROM hotlist_snapshots WHERE source = ? AND polled_at = ?"
+                        " ORDER BY rank, id", (source, stamp)).fetchall()
+    return stamp, [{"rank": r[0], "title": r[1], "heat": r[2], "url": r[3]} for r in rows]
+
+
+def posts_at(conn: Any, urls: list[str]) -> dict[str, dict[str, Any]]:
+    """Stored posts by canonical URL: the hot-list entries that named the locality."""
+    found: dict[str, dict[str, Any]] = {}
+    wanted = [u for u in dict.fromkeys(urls) if u]
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        for r in conn.execute(f"SELECT canonical_url, id, title, url, source, ts, event_id FROM posts"
+                              f" WHERE canonical_url IN ({','.join('?' * len(chunk))})", chunk):
+            found[r[0]] = {"id": r[1], "title": r[2], "url": r[3], "source": r[4], "ts": r[5], "event_id": r[6]}
+    return found
+
+
+def sources(conn: Any) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT source FROM hotlist_snapshots ORDER BY source")]

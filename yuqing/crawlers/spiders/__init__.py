@@ -19,6 +19,8 @@ def spider_class(source_type: str) -> type[BaseSpider]:
         from yuqing.crawlers.spiders.tieba import TiebaSpider as cls
     elif source_type == "liuyan":
         from yuqing.crawlers.spiders.liuyan import LiuyanSpider as cls
+    elif source_type == "hotlist":
+        from yuqing.crawlers.spiders.hotlist import HotlistSpider as cls
     else:
         raise ValueError(f"unknown source type {source_type!r}")
     return cls

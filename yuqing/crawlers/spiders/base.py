@@ -59,6 +59,9 @@ class PostBatch:
 
     posts: list[Post] = field(default_factory=list)
     cleaned: bool = False
+    # re-visits of stored posts (`refresh`): the store records an engagement observation for each
+    # and the locality match is skipped (the post matched when it was first stored)
+    refresh: bool = False
 
 
 def host_of(url: str) -> str:
@@ -78,6 +81,7 @@ class BaseSpider(scrapy.Spider):
         stats: CrawlStats | None = None,
         seen: Callable[[list[str]], set[str]] | None = None,
         now: datetime | None = None,
+        recent: Callable[[], list[str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=f"yuqing-{source.name}", **kwargs)
@@ -85,6 +89,7 @@ class BaseSpider(scrapy.Spider):
         self.app_settings = settings
         self.crawl_stats = stats or CrawlStats(source=source.name)
         self._seen = seen
+        self._recent = recent
         self.now = now or datetime.now(timezone.utc)
         self.max_pages = source.max_pages or settings.crawl.max_pages
         self.blocked = False
@@ -121,17 +126,43 @@ class BaseSpider(scrapy.Spider):
         raise NotImplementedError
 
     async def start(self) -> Any:
-        try:
-            for req in self.first_requests():
-                yield req
-        except SourceError as exc:
-            self.record_error(str(exc), fatal=True)
+        for req in self.start_requests():
+            yield req
 
-    def start_requests(self) -> Iterable[Request]:  # Scrapy < 2.13
+    def start_requests(self) -> Iterable[Request]:  # Scrapy < 2.13 calls this directly
         try:
             yield from self.first_requests()
         except SourceError as exc:
             self.record_error(str(exc), fatal=True)
+        yield from self.refresh_requests()
+
+    # -- refresh: re-visiting stored posts ----------------------------------------------------
+    def refresh_requests(self) -> Iterator[Request]:
+        """One request per post of this source first seen within `refresh` (newest first), through
+        the same downloader as the rest of the run: robots.txt, the per-source delay and
+        AutoThrottle hold for them too. Posts older than the window are never asked for."""
+        if not self.source.refresh or self._recent is None:
+            return
+        urls = self._recent()
+        asked = 0
+        for url in urls:
+            try:
+                req = self.refresh_request(url)
+            except SourceError as exc:
+                self.record_error(str(exc), fatal=False)
+                continue
+            if req is None:
+                continue
+            req.meta["refresh"] = True
+            req.meta["fatal"] = False  # one post gone or refused must not fail the run
+            asked += 1
+            yield req
+        logger.info("%s: re-visiting %d of %d recent posts", self.source.name, asked, len(urls))
+
+    def refresh_request(self, url: str) -> Request | None:
+        """The request that re-reads one stored post; None when the type has no way to (a feed:
+        its items carry no counts). Types with a detail page override this."""
+        return None
 
     def seen_urls(self, urls: list[str]) -> set[str]:
         """Canonical URLs stored by earlier runs (their detail pages are not fetched again)."""
@@ -163,7 +194,7 @@ class BaseSpider(scrapy.Spider):
         except BlockedError as exc:
             self.record_error(str(exc), fatal=True)
             self.blocked = True
-            yield from self.batch(posts)
+            yield from self.batch(posts, refresh=bool(response.meta.get("refresh")))
             raise CloseSpider("blocked") from None
         except SourceError as exc:
             self.record_error(str(exc), fatal=fatal)
@@ -172,20 +203,20 @@ class BaseSpider(scrapy.Spider):
             logger.exception("%s: parsing %s failed", self.source.name, response.url)
             self.record_error(f"could not parse {response.url}: {type(exc).__name__}: {exc}", fatal=fatal)
             posts.extend(self._fallback(response.meta))
-        yield from self.batch(posts)
+        yield from self.batch(posts, refresh=bool(response.meta.get("refresh")))
 
     def on_error(self, failure: Any) -> Iterator[Any]:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else self.source.url
         fatal = request.meta.get("fatal", True) if request is not None else True
         self.record_error(self.describe_failure(failure.value, url), fatal=fatal)
-        if request is not None:
+        if request is not None and not request.meta.get("refresh"):
             yield from self.batch(list(self._fallback(request.meta)))
 
-    def batch(self, posts: list[Post]) -> Iterator[PostBatch]:
+    def batch(self, posts: list[Post], refresh: bool = False) -> Iterator[PostBatch]:
         if posts:
             self.crawl_stats.fetched += len(posts)
-            yield PostBatch(posts, cleaned=True)  # every parser cleans title, text and author
+            yield PostBatch(posts, cleaned=True, refresh=refresh)  # every parser cleans title, text and author
 
     @staticmethod
     def _fallback(meta: dict[str, Any]) -> Iterator[Post]:

@@ -80,6 +80,11 @@ def apply_fields(post: Post, node: Selector, fields: dict[str, str], kind: str, 
             if name in ("title", "text", "author"):
                 if value:
                     setattr(post, name, value)
+            elif name in ("reposts", "comments", "likes"):  # counts, as the json type reads them
+                from yuqing.crawlers.spiders.json_api import to_int
+
+                if value and to_int(value) is not None:
+                    setattr(post, name, to_int(value))
             elif value:
                 post.extra[name] = value
 
@@ -133,6 +138,12 @@ class HtmlSpider(BaseSpider):
             link = extract_first(sel, self.source.next_page, kind)
             if link:
                 yield self.request(_join(response.url, link), "parse_list", meta={"page": page + 1})
+
+    def refresh_request(self, url: str) -> Request | None:
+        """A stored post's detail page again (its counts, when `detail` selects them)."""
+        if not self.source.detail or "#" in url:
+            return None  # no page of its own: the list page re-read on each run is its refresh
+        return self.request(url, "parse_detail", fatal=False, meta={"post": self.post(url)})
 
     def parse_detail(self, response: Response) -> Iterator[Post]:
         post: Post = response.meta["post"]

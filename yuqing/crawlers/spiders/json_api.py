@@ -157,6 +157,32 @@ class JsonSpider(BaseSpider):
             raise SourceError(f"{self.source.list_path!r} in the JSON from {url} is not a list but {type(found).__name__}")
         return found
 
+    def refresh_request(self, url: str) -> Request | None:
+        """A stored post's own URL, read as JSON: the record itself, or a list holding it."""
+        if "#" in url:
+            return None  # the post has no URL of its own: re-reading the list is its refresh
+        return self.request(url, "parse_refresh", fatal=False,
+                            headers={"Accept": "application/json, text/javascript, */*;q=0.1"})
+
+    def parse_refresh(self, response: Response) -> Iterator[Post]:
+        data = load_json(response)
+        found = get_path(data, self.source.list_path)
+        record = data
+        if isinstance(found, list):
+            record = found[0] if len(found) == 1 else next(
+                (r for r in found if get_path(r, self.source.fields.get("url", "url")) not in (MISSING, None)
+                 and canonical_url(urljoin(response.url, str(get_path(r, self.source.fields.get("url", "url")))))
+                 == canonical_url(response.url)), None)
+        elif isinstance(data, dict) and isinstance(data.get("data"), dict):
+            record = data["data"]
+        if record is None:
+            raise SourceError(f"the post at {response.url} is not in the JSON it serves")
+        post = post_from_record(record, self.source.fields, response.url, self.source.name, self.now)
+        if post is None:
+            raise SourceError(f"no title or text for the post at {response.url}")
+        post.url, post.canonical_url = response.url, ""
+        yield post
+
     def parse_api(self, response: Response) -> Iterator[Any]:
         page = response.meta.get("page", 1)
         records = self.records(load_json(response), response.url)

@@ -175,6 +175,20 @@ class LiuyanSpider(BaseSpider):
         return self.request(self.base + DETAIL_PATH, "parse_detail", method="POST", body=body, fatal=False,
                             dont_filter=True)
 
+    def refresh_request(self, url: str) -> Request | None:
+        """A stored message's content again: whether and when a department has replied."""
+        from urllib.parse import parse_qs, urlsplit
+
+        tid = (parse_qs(urlsplit(url).query).get("tid") or [""])[0]
+        if not tid:
+            return None
+        post = Post(url=url, source=self.source.name, extra={"tid": tid})
+        req = self.detail_request(post)
+        req.meta["post"] = post
+        return req
+
     def parse_detail(self, response: Response) -> Iterator[Post]:
         post: Post = response.meta["post"]
+        # a re-visit starts from the tid alone: `answered` appears only when a reply is there, so
+        # a re-read that finds none leaves the stored state as it was
         yield apply_detail(post, check_answer(load_json(response), response.url))
