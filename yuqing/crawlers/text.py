@@ -12,9 +12,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from yuqing.crawlers.encoding import declared_encoding, decode_body
 from yuqing.text import normalize_space, to_simplified
 
-__all__ = ["normalize_space", "to_simplified"]  # re-exported: spiders and tests import them from here
+__all__ = ["declared_encoding", "decode_body", "normalize_space", "to_simplified"]  # re-exported: spiders and tests import them from here
 
 logger = logging.getLogger(__name__)
 
@@ -117,65 +118,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
 
 
-# -- decoding ----------------------------------------------------------------------------------
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([\w.:-]+)[\"']", re.I)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", re.I)
-
-
-def _gb2312_level1_share(text: str) -> float:
-    """Share of Han characters among the 3,755 most common (GB2312 level 1): real Chinese text
-    scores high, bytes decoded with the wrong codec land on rare characters."""
-    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    if not han:
-        return 0.0
-    common = 0
-    for c in han:
-        try:
-            lead = c.encode("gb2312")[0]
-        except UnicodeEncodeError:
-            continue
-        common += 0xB0 <= lead <= 0xD7
-    return common / len(han)
-
-
-def declared_encoding(body: bytes, header: str | None = None) -> str | None:
-    if header:
-        m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", header, re.I)
-        if m:
-            return m.group(1)
-    m = _XML_DECL.match(body[:200]) or _META_CHARSET.search(body[:4096])
-    return m.group(1).decode("ascii") if m else None
-
-
-def decode_body(body: bytes, header: str | None = None) -> tuple[str, str]:
-    """(text, encoding): BOM, then a declaration that actually decodes, then UTF-8, then the best of
-    GB18030 (covers GB2312/GBK) and Big5 judged by how common the resulting characters are."""
-    for bom, name in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if body.startswith(bom):
-            return body[len(bom):].decode(name, errors="replace"), name
-    declared = declared_encoding(body, header)
-    if declared:
-        name = "gb18030" if declared.lower().replace("-", "") in ("gb2312", "gbk", "gb18030") else declared
-        try:
-            return body.decode(name), name
-        except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration is common; guess below
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates = []
-    for name in ("gb18030", "big5"):
-        try:
-            text = body.decode(name)
-        except UnicodeDecodeError:
-            continue
-        judged = to_simplified(text) if name == "big5" else text
-        candidates.append((_gb2312_level1_share(judged), name, text))
-    if candidates:
-        _, name, text = max(candidates, key=lambda c: c[0])
-        return text, name
-    return body.decode("utf-8", errors="replace"), "utf-8"
+# -- decoding: yuqing.crawlers.encoding (re-exported here for the spiders) ------------------
 
 
 def looks_like_html(text: str) -> bool:
