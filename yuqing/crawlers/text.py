@@ -20,8 +20,12 @@ __all__ = ["declared_encoding", "decode_body", "normalize_space", "to_simplified
 logger = logging.getLogger(__name__)
 
 # -- HTML -> text ------------------------------------------------------------------------------
-_DROP_TAGS = ("script", "style", "iframe", "noscript", "template", "svg", "object", "embed", "head")
+_DROP_TAGS = ("script", "style", "iframe", "noscript", "template", "svg", "object", "head")
 _DROP = frozenset(_DROP_TAGS)
+# <embed> is void, but libxml2 parses what follows it as its children; an <object> left open does
+# the same. Both are walked through then, so the text after them is kept; a closed <object>'s own
+# content is the "your browser cannot show this" fallback, and goes.
+_DROP_OPEN_OBJECT = _DROP - {"object"}
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
     "section", "article", "blockquote", "pre", "header", "footer", "dd", "dt", "hr", "figure",
@@ -48,14 +52,16 @@ def html_to_text(fragment: str) -> str:
     except (etree.ParserError, ValueError):
         return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
     parts: list[str] = []
-    _walk(root, parts)
+    lower = fragment.lower()
+    unclosed = lower.count("<object") > lower.count("</object")
+    _walk(root, parts, _DROP_OPEN_OBJECT if unclosed else _DROP)
     return "".join(parts)
 
 
-def _walk(node: etree._Element, out: list[str]) -> None:
+def _walk(node: etree._Element, out: list[str], drop: frozenset[str] = _DROP) -> None:
     """Text under `node` (not its tail); scripts, styles, iframes and comments give nothing."""
     tag = node.tag if isinstance(node.tag, str) else None
-    if tag is None or tag in _DROP:
+    if tag is None or tag in drop:
         return
     if tag == "img":
         alt = node.get("alt") or ""
@@ -68,7 +74,7 @@ def _walk(node: etree._Element, out: list[str]) -> None:
     if node.text:
         out.append(node.text)
     for child in node:
-        _walk(child, out)
+        _walk(child, out, drop)
         if child.tail:
             out.append(child.tail)
     if block:
