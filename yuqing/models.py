@@ -211,6 +211,7 @@ class CrawlStats:
     errors: int = 0
     error: str | None = None
     started_at: datetime = field(default_factory=utcnow)
+    pages: int = 0  # responses that reached a parser: "fetched 3 pages, parsed 0 posts" (alerts.health)
     finished_at: datetime | None = None
     # cut short by a shutdown (the daemon stopping, Ctrl-C), not by the source: `error` says so in
     # words, but the run does not count as one of the source's failures (Store.finish_run)

@@ -100,3 +100,42 @@ def test_disabled_source_is_not_watched(write_config):
         for i in range(5):
             _run(store, "old", utcnow(), error="HTTP 404")
         assert detector.detect(settings, store) == []
+
+
+def _pages_run(store, name, at, *, pages, fetched, new=0, error=None):
+    store.finish_run(None, CrawlStats(source=name, pages=pages, fetched=fetched, new=new, error=error,
+                                      started_at=at, finished_at=at))
+
+
+def test_pages_fetched_but_no_post_parsed_runs_in_a_row_raise_the_alert(setup):
+    settings, store = setup
+    now = utcnow()
+    _pages_run(store, "forum", now - timedelta(hours=2), pages=1, fetched=20, new=5)  # it used to give posts
+    for i in range(2):
+        _pages_run(store, "forum", now - timedelta(minutes=40 - 15 * i), pages=1, fetched=0)
+    assert _source_alerts(detector.detect(settings, store, now)) == {}  # two are not yet "several"
+    _pages_run(store, "forum", now - timedelta(minutes=1), pages=1, fetched=0)
+    alert = _source_alerts(detector.detect(settings, store, now))["forum"]
+    assert alert.level == "blue"
+    assert "fetched 3 pages, parsed 0 posts: layout changed?" in alert.explanation["problem"]
+    assert "页面结构可能已改变" in alert.explanation["problem"]
+    # the layout is fixed (or the selectors are): posts come again and the alert resolves
+    _pages_run(store, "forum", now + timedelta(minutes=10), pages=1, fetched=20, new=2)
+    assert _source_alerts(detector.detect(settings, store, now + timedelta(minutes=11)))["forum"].state == "resolved"
+
+
+def test_parsing_nothing_is_no_alert_for_a_source_that_never_gave_posts_or_an_error_run(setup):
+    settings, store = setup
+    now = utcnow()
+    for i in range(4):  # a new source whose search has simply found nothing yet
+        _pages_run(store, "forum", now - timedelta(minutes=60 - 15 * i), pages=1, fetched=0)
+    assert _source_alerts(detector.detect(settings, store, now)) == {}
+    _pages_run(store, "weibo", now - timedelta(hours=3), pages=2, fetched=10, new=1)
+    _pages_run(store, "weibo", now - timedelta(minutes=30), pages=1, fetched=0)
+    _pages_run(store, "weibo", now - timedelta(minutes=20), pages=0, fetched=0, error="HTTP 502 from x")
+    _pages_run(store, "weibo", now - timedelta(minutes=10), pages=1, fetched=0)
+    assert _source_alerts(detector.detect(settings, store, now)) == {}  # the streak was broken
+    # all duplicates is still reading posts: nothing new is not "parsed 0"
+    for i in range(3):
+        _pages_run(store, "weibo", now - timedelta(minutes=5 - i), pages=1, fetched=10)
+    assert _source_alerts(detector.detect(settings, store, now)) == {}

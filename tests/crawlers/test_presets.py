@@ -11,7 +11,7 @@ from scrapy.exceptions import CloseSpider
 
 from tests.conftest import shared_file
 from tests.crawlers.conftest import make_spider, page, respond, run
-from yuqing.crawlers.spiders import liuyan, weibo
+from yuqing.crawlers.spiders import liuyan, tieba, weibo
 
 JSON = "application/json; charset=utf-8"
 
@@ -173,7 +173,7 @@ def test_liuyan_list_then_detail():
     posts, requests = run(spider, resp)
     assert posts == []
     assert len(requests) == 2  # one detail per message; fewer than `rows` came back: no next page
-    assert json.loads(json.loads(requests[0].body)["param"]) == {"tid": "19001"}
+    assert json.loads(json.loads(requests[0].body)["param"]) == {"tid": "19001", "fromTrash": 0}
     listed = requests[0].meta["post"]
     assert listed.title == "芦山县龙门乡道路破损严重"
     assert listed.extra == {"tid": "19001", "forum": "四川省委书记", "state": "已回复", "answered": True}
@@ -211,3 +211,174 @@ def test_liuyan_without_fid_is_an_error_in_words():
     spider = make_spider({"type": "liuyan"})
     assert list(spider.start_requests()) == []
     assert "needs `fid`" in spider.crawl_stats.error
+
+
+# -- tieba today: search without results or marker, forum through the signed client API ----------
+def test_tieba_search_page_without_posts_or_no_results_words_is_an_error_in_words():
+    spider = make_spider({"type": "tieba", "keyword": "芦山"})
+    url = spider.page_url(1)
+    shell = '<html><head><title>百度贴吧</title></head><body><div id="app"></div><script src="/app.js"></script></body></html>'
+    posts, requests = run(spider, respond(spider, url, shell, parser="parse_page", meta={"page": 1}))
+    assert posts == [] and requests == []
+    assert spider.crawl_stats.error.startswith(f"no posts on {url} and no \"no results\" words either: "
+                                               "the layout changed or a cookie is needed")
+
+
+def test_tieba_search_that_says_no_results_is_an_empty_run():
+    spider = make_spider({"type": "tieba", "keyword": "芦山不存在的词"})
+    url = spider.page_url(1)
+    body = '<html><body><div class="s_main"><p>抱歉，没有找到与“芦山不存在的词”相关的结果。</p></div></body></html>'
+    posts, _ = run(spider, respond(spider, url, body.encode("gbk"), parser="parse_page", meta={"page": 1},
+                                   content_type="text/html"))
+    assert posts == [] and spider.crawl_stats.error is None
+    # past the last page an empty page just ends the paging
+    later = make_spider({"type": "tieba", "keyword": "芦山"})
+    run(later, respond(later, later.page_url(3), "<html><body></body></html>", parser="parse_page", meta={"page": 3}))
+    assert later.crawl_stats.error is None
+
+
+def test_tieba_forum_without_bduss_says_it_needs_the_users_cookie():
+    spider = make_spider({"type": "tieba", "forum": "芦山"})
+    assert list(spider.start_requests()) == []
+    assert spider.crawl_stats.error == tieba.NEEDS_BDUSS
+    assert "BDUSS" in spider.crawl_stats.error and "/baidu/tieba/forum" in spider.crawl_stats.error
+    other = make_spider({"type": "tieba", "forum": "芦山", "cookies": "BAIDUID=x; STOKEN=y"})
+    assert list(other.start_requests()) == [] and other.crawl_stats.error == tieba.NEEDS_BDUSS
+
+
+def test_tieba_forum_client_api_request_is_signed_with_the_users_bduss():
+    from urllib.parse import parse_qsl
+
+    spider = make_spider({"type": "tieba", "forum": "芦山", "cookies": "BDUSS=abc~def; BAIDUID=x"})
+    (req,) = list(spider.start_requests())
+    assert req.method == "POST" and req.url == "https://tieba.baidu.com/c/f/frs/page"
+    form = dict(parse_qsl(req.body.decode()))
+    assert form["BDUSS"] == "abc~def" and form["kw"] == "芦山" and form["pn"] == "1" and form["_client_type"] == "2"
+    unsigned = {k: v for k, v in form.items() if k != "sign"}
+    joined = "".join(f"{k}={unsigned[k]}" for k in sorted(unsigned)) + "tiebaclient!!!"
+    assert form["sign"] == hashlib.md5(joined.encode()).hexdigest().upper()
+
+
+CLIENT_ANSWER = {
+    "error_code": "0",
+    "thread_list": [
+        {"id": "9001", "tid": "9001", "title": "芦山县城停电了吗", "create_time": "1718330400", "author_id": "7",
+         "reply_num": "12", "abstract": [{"type": "0", "text": "城北一带停电一小时"}]},
+        {"tid": "9002", "title": "龙门乡樱桃", "create_time": "1718244000", "author_id": "8",
+         "first_post_content": [{"type": 0, "text": "樱桃熟了，"}, {"type": 3, "origin_src": "http://imgsrc.baidu.com/a.jpg"},
+                                {"type": 0, "text": "欢迎来摘"}]},
+    ],
+    "user_list": [{"id": "7", "name": "u7", "name_show": "芦山吧友"}, {"id": 8, "name": "u8"}],
+}
+
+
+def test_tieba_forum_client_api_answer_becomes_posts():
+    spider = make_spider({"type": "tieba", "forum": "芦山", "cookies": "BDUSS=abc"})
+    (req,) = list(spider.start_requests())
+    posts, requests = run(spider, respond(spider, req.url, json.dumps(CLIENT_ANSWER, ensure_ascii=False),
+                                          parser="parse_client", content_type=JSON, meta={"page": 1}, method="POST"))
+    first, second = posts
+    assert (first.url, first.title, first.text, first.author, first.comments) == (
+        "https://tieba.baidu.com/p/9001", "芦山县城停电了吗", "城北一带停电一小时", "芦山吧友", 12)
+    assert first.published_at == datetime(2024, 6, 14, 2, 0, tzinfo=timezone.utc)
+    assert second.text == "樱桃熟了，欢迎来摘" and second.author == "u8"
+    assert second.extra == {"tid": "9002", "forum": "芦山吧", "images": ["http://imgsrc.baidu.com/a.jpg"]}
+    (nxt,) = requests
+    assert "pn=2" in nxt.body.decode()
+
+
+@pytest.mark.parametrize("answer, error", [
+    ({"error_code": "0", "thread_list": []},
+     "Tieba's client API returned no threads for 芦山吧: the BDUSS cookie has expired? (or the forum does not exist)"),
+    ({"error_code": "1", "error_msg": "用户未登录或登录失败"},
+     "login required: cookie expired? (Tieba's client API answered 1 用户未登录或登录失败)"),
+    ({"error_code": "340001", "error_msg": "参数错误"}, "Tieba's client API answered error 340001: 参数错误"),
+])
+def test_tieba_client_api_refusals_in_words(answer, error):
+    spider = make_spider({"type": "tieba", "forum": "芦山", "cookies": "BDUSS=abc"})
+    (req,) = list(spider.start_requests())
+    try:
+        run(spider, respond(spider, req.url, json.dumps(answer, ensure_ascii=False), parser="parse_client",
+                            content_type=JSON, meta={"page": 1}, method="POST"))
+    except CloseSpider:
+        assert spider.blocked
+    assert spider.crawl_stats.error == error
+
+
+# -- weibo: which login problem; cut posts get their long text -----------------------------------
+def test_weibo_login_required_without_a_cookie_says_none_was_set():
+    spider = make_spider({"type": "weibo", "keyword": "芦山"})
+    with pytest.raises(CloseSpider):
+        run(spider, respond(spider, spider.api_url(1), page("weibo_login_required.json"), parser="parse_index",
+                            content_type=JSON))
+    error = spider.crawl_stats.error
+    assert error.startswith("login required: no cookie is set (m.weibo.cn answered ok:-100, 请先登录)")
+    assert "expired" not in error and "`cookies`" in error
+    html = make_spider({"type": "weibo", "keyword": "芦山"})
+    with pytest.raises(CloseSpider):
+        run(html, respond(html, html.api_url(1), "<html>登录</html>", parser="parse_index"))
+    assert html.crawl_stats.error.startswith("login required: no cookie is set (")
+
+
+CUT = "芦山县龙门乡停水已经三天了，" * 12  # 168 characters shown of a longer post
+FULL = CUT + "居民只能去河边挑水，希望有关部门尽快解决。" * 10
+
+
+def cut_answer() -> str:
+    mblogs = [
+        {"id": "5000000000000001", "mid": "5000000000000001", "bid": "Cut1", "isLongText": True,
+         "text": CUT + '...<a href="/status/5000000000000001">全文</a>', "user": {"id": 9, "screen_name": "芦山人"},
+         "created_at": "Fri Jun 14 10:00:00 +0800 2024"},
+        {"id": "5000000000000002", "bid": "Whole", "text": "芦山今天天气晴", "user": {"id": 9, "screen_name": "芦山人"}},
+    ]
+    return json.dumps({"ok": 1, "data": {"cards": [{"card_type": 9, "mblog": m} for m in mblogs]}}, ensure_ascii=False)
+
+
+def test_weibo_cut_post_fetches_its_long_text_as_a_detail_request():
+    spider = make_spider({"type": "weibo", "keyword": "芦山", "url": "http://127.0.0.1:9999", "max_pages": 1})
+    posts, requests = run(spider, respond(spider, spider.api_url(1), cut_answer(), parser="parse_index",
+                                          content_type=JSON, meta={"page": 1}))
+    assert [p.text for p in posts] == ["芦山今天天气晴"]
+    (detail,) = requests
+    assert detail.url == "http://127.0.0.1:9999/statuses/extend?id=5000000000000001"
+    assert detail.meta["fatal"] is False
+    answer = json.dumps({"ok": 1, "data": {"longTextContent": FULL}}, ensure_ascii=False)
+    (full,) = run(spider, respond(spider, detail.url, answer, parser="parse_long_text", content_type=JSON,
+                                  meta=detail.meta))[0]
+    assert full.text == FULL and len(full.text) > 300
+    assert full.url == "https://weibo.com/9/Cut1" and full.author == "芦山人"
+
+
+@pytest.mark.parametrize("status, body", [(500, "oops"), (200, '{"ok": 1, "data": {}}'), (200, "not json")])
+def test_weibo_long_text_failure_keeps_the_cut_text_and_the_run_goes_on(status, body):
+    spider = make_spider({"type": "weibo", "keyword": "芦山", "max_pages": 1})
+    _, (detail,) = run(spider, respond(spider, spider.api_url(1), cut_answer(), parser="parse_index",
+                                       content_type=JSON, meta={"page": 1}))
+    (kept,) = run(spider, respond(spider, detail.url, body, parser="parse_long_text", content_type=JSON,
+                                  status=status, meta=detail.meta))[0]
+    assert kept.text == CUT and kept.url == "https://weibo.com/9/Cut1"
+    assert spider.crawl_stats.error is None and spider.crawl_stats.errors == 1  # recorded, not fatal
+
+
+# -- liuyan: the detail request as the site sends it; the web firewall in words -----------------------
+@pytest.mark.parametrize("status, body", [
+    (521, '<html><script>document.cookie="__jsl_clearance_s=1718;max-age=3600;path=/";location.href=location.pathname</script></html>'),
+    (200, "<html><head><title>访问被拦截</title></head><body>创宇盾 检测到您的访问存在安全威胁</body></html>"),
+    (405, "<html><body>Sorry, your request has been blocked</body></html>"),
+])
+def test_liuyan_web_firewall_challenge_is_reported_in_words_and_stops_the_run(status, body):
+    spider = make_spider({"type": "liuyan", "fid": "539"})
+    with pytest.raises(CloseSpider):
+        run(spider, respond(spider, spider.base + liuyan.LIST_PATH, body, parser="parse_list", status=status,
+                            method="POST"))
+    assert spider.blocked
+    assert spider.crawl_stats.error == (
+        f"blocked: web-firewall challenge page (HTTP {status}) from liuyan.people.com.cn; the board answers a "
+        "browser but not this request now: try again later, or open it in a browser")
+
+
+def test_liuyan_plain_http_errors_and_json_are_not_taken_for_the_firewall():
+    spider = make_spider({"type": "liuyan", "fid": "539"})
+    run(spider, respond(spider, spider.base + liuyan.LIST_PATH, '{"code": "500", "msg": "busy"}', parser="parse_list",
+                        status=500, content_type=JSON, method="POST"))
+    assert spider.crawl_stats.error == f"HTTP 500 from {spider.base + liuyan.LIST_PATH}" and not spider.blocked

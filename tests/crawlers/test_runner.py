@@ -265,7 +265,7 @@ cookies = "SUB=old"
 name = "tieba"
 type = "tieba"
 forum = "芦山"
-url = "{site.url}"
+url = "{site.url}/f?kw=%E8%8A%A6%E5%B1%B1&ie=utf-8"
 
 [[sources]]
 name = "liuyan"

@@ -95,3 +95,14 @@ def test_decode_body_finds_undeclared_and_wrong_encodings(name, encoding, needle
 def test_decode_body_trusts_a_header_that_decodes():
     body = "芦山".encode("gbk")
     assert decode_body(body, "text/html; charset=GBK") == ("芦山", "gb18030")
+
+
+@pytest.mark.parametrize("fragment, expected", [
+    ('<p>前文</p><embed src="a.swf"><p>芦山县后文</p>', "前文\n芦山县后文"),
+    ('<div>龙门乡<embed src="x">停水通知</div>结尾', "龙门乡停水通知\n结尾"),
+    ('<p>前文</p><object data="a.swf"><param name="a" value="b"><p>芦山县后文</p>', "前文\n芦山县后文"),
+    ('<p>前</p><object data="x"><param name="a">不支持插件</object><p>后</p>', "前\n后"),
+    ('<p>视频：</p><embed src="v.swf"/><p>飞仙关景区</p>', "视频：\n飞仙关景区"),
+])
+def test_text_after_an_unclosed_embed_or_object_is_kept(fragment, expected):
+    assert clean_text(fragment) == expected

@@ -3,6 +3,8 @@
 * failing: `failures` (consecutive failed runs) >= alerts.source_failures -> blue; twice that -> yellow;
 * login/cookie/blocked: the last error names a login, cookie, captcha or block problem -> yellow
   (someone must renew a cookie; yuqing never dodges a block);
+* parsing nothing: its last source_failures runs all fetched pages without an error but read no
+  post from them, when earlier runs did -> blue ("fetched 3 pages, parsed 0 posts: layout changed?");
 * silent: no new post for more than alerts.source_silence x the source's usual gap between runs
   that brought new posts (median of its last 30 such runs; needs 3 of them) -> blue.
 
@@ -31,6 +33,18 @@ def _usual_gap(store: Store, source: str) -> float | None:
     return statistics.median(gaps) if len(gaps) >= 2 else None
 
 
+def _parsing_nothing(store: Store, source: str, runs: int) -> int:
+    """Pages fetched over the last `runs` runs when each fetched pages, raised no error and read no
+    post, while some earlier run read posts (a source that never gave any is not "changed"); else 0."""
+    recent = store.recent_runs(source, max(runs, 1))
+    if len(recent) < runs or not all(r["error"] is None and not r["fetched"] and (r.get("pages") or 0) > 0
+                                     for r in recent):
+        return 0
+    if not store.parsed_posts_before(source, int(recent[-1]["id"])):
+        return 0
+    return sum(int(r["pages"]) for r in recent)
+
+
 def diagnose(settings: Settings, store: Store, row: dict[str, Any], now: datetime) -> tuple[str | None, str, dict[str, Any]]:
     """(level or None when healthy, what is wrong in words, details) for one sources row."""
     name = row["name"]
@@ -46,6 +60,11 @@ def diagnose(settings: Settings, store: Store, row: dict[str, Any], now: datetim
     if failures >= limit:
         level = "yellow" if failures >= 2 * limit else "blue"
         return level, f"连续 {failures} 次抓取失败：{error or '原因未记录'}", details
+    empty = _parsing_nothing(store, name, limit)
+    if empty:
+        details["empty_runs"] = limit
+        return "blue", (f"连续 {limit} 次运行取回页面却没有解析出帖子，页面结构可能已改变"
+                        f"（fetched {empty} pages, parsed 0 posts: layout changed?）"), details
     gap = _usual_gap(store, name)
     last_new = from_iso(row.get("last_new_at"))
     if gap and last_new:

@@ -11,18 +11,54 @@ from yuqing.models import CrawlStats
 logger = logging.getLogger(__name__)
 
 
+def stats_header(width: int) -> list[str]:
+    head = f"{'source':<{width}}  {'fetched':>7}  {'matched':>7}  {'new':>5}  {'duplicates':>10}  {'errors':>6}  status"
+    return [head, "-" * len(head)]
+
+
+def stats_row(s: CrawlStats, width: int) -> str:
+    status = "ok" if s.ok else "stopped" if s.stopped else "FAILED"
+    return f"{s.source:<{width}}  {s.fetched:>7}  {s.matched:>7}  {s.new:>5}  {s.duplicates:>10}  {s.errors:>6}  {status}"
+
+
 def render_stats(results: list[CrawlStats]) -> str:
     """The per-source summary table, then each failed source's error in words."""
     width = max([len("source")] + [len(s.source) for s in results])
-    head = f"{'source':<{width}}  {'fetched':>7}  {'matched':>7}  {'new':>5}  {'duplicates':>10}  {'errors':>6}  status"
-    lines = [head, "-" * len(head)]
-    for s in results:
-        status = "ok" if s.ok else "stopped" if s.stopped else "FAILED"
-        lines.append(f"{s.source:<{width}}  {s.fetched:>7}  {s.matched:>7}  {s.new:>5}  {s.duplicates:>10}  {s.errors:>6}  {status}")
-    for s in results:
-        if not s.ok:
-            lines.append(f"{s.source}: {s.error}")
+    lines = stats_header(width) + [stats_row(s, width) for s in results]
+    lines += [f"{s.source}: {s.error}" for s in results if not s.ok]
     return "\n".join(lines)
+
+
+class Progress:
+    """The table printed a line at a time, as each source finishes; on a terminal, a progress
+    line below it ("2/5 done, running…") that the next line overwrites."""
+
+    def __init__(self, names: list[str]) -> None:
+        import sys
+
+        self.width = max([len("source")] + [len(n) for n in names])
+        self.total = len(names)
+        self.done = 0
+        self.tty = sys.stdout.isatty()
+        self._emit("\n".join(stats_header(self.width)))
+        self._status()
+
+    def _emit(self, line: str) -> None:
+        import sys
+
+        if self.tty:
+            click.echo("\r\033[K", nl=False)
+        click.echo(line)
+        sys.stdout.flush()  # a pipe buffers: whoever reads us sees each line as it happens
+
+    def _status(self) -> None:
+        if self.tty and self.done < self.total:
+            click.echo(f"… {self.done}/{self.total} done, crawling", nl=False)
+
+    def finished(self, stats: CrawlStats) -> None:
+        self.done += 1
+        self._emit(stats_row(stats, self.width))
+        self._status()
 
 
 @click.command("crawl")
@@ -32,8 +68,8 @@ def crawl(app, sources: tuple[str, ...]) -> None:
     """Crawl sources now, each in its own process, and print what each did.
 
     With no SOURCE, every enabled source is crawled. Prints fetched / matched /
-    new / duplicates / errors per source and each failure in words; exits 1 when
-    any source failed, 2 for an unknown source name.
+    new / duplicates / errors per source as each one finishes, then each failure
+    in words; exits 1 when any source failed, 2 for an unknown source name.
 
     Example:
 
@@ -52,8 +88,12 @@ def crawl(app, sources: tuple[str, ...]) -> None:
     if not sources and not any(s.enabled for s in settings.sources):
         click.echo("no enabled sources to crawl (see `yuqing check`)")
         return
-    results = crawl_sources(settings, list(sources) or None)
-    click.echo(render_stats(results))
+    names = list(dict.fromkeys(sources)) or [s.name for s in settings.sources if s.enabled]
+    progress = Progress(names)
+    results = crawl_sources(settings, names, on_done=progress.finished)
+    for s in results:
+        if not s.ok:
+            click.echo(f"{s.source}: {s.error}")
     if any(not s.ok for s in results):
         raise SystemExit(1)
 

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -313,9 +314,11 @@ def _run_child(settings: Settings, name: str, limit: float, started: datetime, r
     return stats
 
 
-def crawl_sources(settings: Settings, names: list[str] | None = None, workers: int | None = None) -> list[CrawlStats]:
+def crawl_sources(settings: Settings, names: list[str] | None = None, workers: int | None = None,
+                  on_done: Callable[[CrawlStats], None] | None = None) -> list[CrawlStats]:
     """Run the named sources (default: every enabled one), each in its own child; one CrawlStats each,
-    in the order asked. Unknown names raise ConfigError before anything runs."""
+    in the order asked. Unknown names raise ConfigError before anything runs. `on_done` is called
+    with each source's stats as it finishes (one call at a time), so a caller can show progress."""
     if names:
         for name in names:
             settings.source(name)
@@ -329,14 +332,23 @@ def crawl_sources(settings: Settings, names: list[str] | None = None, workers: i
     with Store(settings.db_path) as store:  # create/migrate once, before the children race to it
         store.sync_sources(settings.sources)
 
+    done_lock = threading.Lock()
+
     def one(name: str) -> CrawlStats:
         try:
-            return crawl_one(settings, name)
+            stats = crawl_one(settings, name)
         except ConfigError:
             raise
         except Exception as exc:  # the parent must outlive anything one source does
             logger.exception("crawl of %s failed", name)
-            return CrawlStats(source=name, errors=1, error=f"crawl could not run: {type(exc).__name__}: {exc}")
+            stats = CrawlStats(source=name, errors=1, error=f"crawl could not run: {type(exc).__name__}: {exc}")
+        if on_done is not None:
+            with done_lock:
+                try:
+                    on_done(stats)
+                except Exception:  # noqa: BLE001 - showing progress must not lose the run
+                    logger.exception("reporting the crawl of %s failed", name)
+        return stats
 
     workers = workers or getattr(settings.daemon, "crawl_workers", WORKERS)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen)))) as pool:

@@ -12,15 +12,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from yuqing.crawlers.encoding import declared_encoding, decode_body
 from yuqing.text import normalize_space, to_simplified
 
-__all__ = ["normalize_space", "to_simplified"]  # re-exported: spiders and tests import them from here
+__all__ = ["declared_encoding", "decode_body", "normalize_space", "to_simplified"]  # re-exported: spiders and tests import them from here
 
 logger = logging.getLogger(__name__)
 
 # -- HTML -> text ------------------------------------------------------------------------------
-_DROP_TAGS = ("script", "style", "iframe", "noscript", "template", "svg", "object", "embed", "head")
+_DROP_TAGS = ("script", "style", "iframe", "noscript", "template", "svg", "object", "head")
 _DROP = frozenset(_DROP_TAGS)
+# <embed> is void, but libxml2 parses what follows it as its children; an <object> left open does
+# the same. Both are walked through then, so the text after them is kept; a closed <object>'s own
+# content is the "your browser cannot show this" fallback, and goes.
+_DROP_OPEN_OBJECT = _DROP - {"object"}
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
     "section", "article", "blockquote", "pre", "header", "footer", "dd", "dt", "hr", "figure",
@@ -47,14 +52,16 @@ def html_to_text(fragment: str) -> str:
     except (etree.ParserError, ValueError):
         return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
     parts: list[str] = []
-    _walk(root, parts)
+    lower = fragment.lower()
+    unclosed = lower.count("<object") > lower.count("</object")
+    _walk(root, parts, _DROP_OPEN_OBJECT if unclosed else _DROP)
     return "".join(parts)
 
 
-def _walk(node: etree._Element, out: list[str]) -> None:
+def _walk(node: etree._Element, out: list[str], drop: frozenset[str] = _DROP) -> None:
     """Text under `node` (not its tail); scripts, styles, iframes and comments give nothing."""
     tag = node.tag if isinstance(node.tag, str) else None
-    if tag is None or tag in _DROP:
+    if tag is None or tag in drop:
         return
     if tag == "img":
         alt = node.get("alt") or ""
@@ -67,7 +74,7 @@ def _walk(node: etree._Element, out: list[str]) -> None:
     if node.text:
         out.append(node.text)
     for child in node:
-        _walk(child, out)
+        _walk(child, out, drop)
         if child.tail:
             out.append(child.tail)
     if block:
@@ -117,65 +124,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
 
 
-# -- decoding ----------------------------------------------------------------------------------
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([\w.:-]+)[\"']", re.I)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", re.I)
-
-
-def _gb2312_level1_share(text: str) -> float:
-    """Share of Han characters among the 3,755 most common (GB2312 level 1): real Chinese text
-    scores high, bytes decoded with the wrong codec land on rare characters."""
-    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    if not han:
-        return 0.0
-    common = 0
-    for c in han:
-        try:
-            lead = c.encode("gb2312")[0]
-        except UnicodeEncodeError:
-            continue
-        common += 0xB0 <= lead <= 0xD7
-    return common / len(han)
-
-
-def declared_encoding(body: bytes, header: str | None = None) -> str | None:
-    if header:
-        m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", header, re.I)
-        if m:
-            return m.group(1)
-    m = _XML_DECL.match(body[:200]) or _META_CHARSET.search(body[:4096])
-    return m.group(1).decode("ascii") if m else None
-
-
-def decode_body(body: bytes, header: str | None = None) -> tuple[str, str]:
-    """(text, encoding): BOM, then a declaration that actually decodes, then UTF-8, then the best of
-    GB18030 (covers GB2312/GBK) and Big5 judged by how common the resulting characters are."""
-    for bom, name in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if body.startswith(bom):
-            return body[len(bom):].decode(name, errors="replace"), name
-    declared = declared_encoding(body, header)
-    if declared:
-        name = "gb18030" if declared.lower().replace("-", "") in ("gb2312", "gbk", "gb18030") else declared
-        try:
-            return body.decode(name), name
-        except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration is common; guess below
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates = []
-    for name in ("gb18030", "big5"):
-        try:
-            text = body.decode(name)
-        except UnicodeDecodeError:
-            continue
-        judged = to_simplified(text) if name == "big5" else text
-        candidates.append((_gb2312_level1_share(judged), name, text))
-    if candidates:
-        _, name, text = max(candidates, key=lambda c: c[0])
-        return text, name
-    return body.decode("utf-8", errors="replace"), "utf-8"
+# -- decoding: yuqing.crawlers.encoding (re-exported here for the spiders) ------------------
 
 
 def looks_like_html(text: str) -> bool:

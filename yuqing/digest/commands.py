@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from datetime import date
@@ -54,18 +55,23 @@ def serve(app: App, bind: str | None) -> None:
     \b
         yuqing --config yuqing.toml serve --bind 127.0.0.1:8080
     """
-    from yuqing.web.app import parse_bind, serve as run
+    from yuqing.web.app import make_server, parse_bind
 
     try:
         host, port = parse_bind(bind or app.settings.web.bind)
     except ValueError as exc:
         fail(f"--bind: {exc}" if bind else f"config error: web.bind: {exc}", 2)
     app.store(readonly=True)  # a mistyped [store] path is an error in words, never a new empty store
+    try:  # bind before saying so: a port in use is reported, never preceded by "serving on"
+        server = make_server(app.settings, host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+             + (" (another program, or another yuqing serve, is using it)" if exc.errno == errno.EADDRINUSE else ""), 1)
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C stops)")
     try:
-        run(app.settings, host, port)
-    except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 @click.group()

@@ -166,10 +166,17 @@ def _v6_i10_channels(db: sqlite_utils.Database) -> None:
     migrate_v6(db)
 
 
+def _v7_i11_run_pages(db: sqlite_utils.Database) -> None:
+    """crawl_runs.pages: pages a run fetched and read, so that a source whose pages still come but
+    yield no post (its layout changed) is told apart from one with nothing new."""
+    run_script(db, "ALTER TABLE crawl_runs ADD COLUMN pages INTEGER NOT NULL DEFAULT 0;")
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist, _v6_i10_channels,
+    _v7_i11_run_pages,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -519,10 +526,10 @@ class Store:
                     "INSERT INTO crawl_runs(source, started_at) VALUES (?, ?)", (stats.source, to_iso(stats.started_at))
                 ).lastrowid
             self.conn.execute(
-                "UPDATE crawl_runs SET finished_at=?, fetched=?, matched=?, new=?, duplicates=?, errors=?, error=? "
-                "WHERE id=?",
+                "UPDATE crawl_runs SET finished_at=?, fetched=?, matched=?, new=?, duplicates=?, errors=?, error=?, "
+                "pages=? WHERE id=?",
                 (to_iso(finished), stats.fetched, stats.matched, stats.new, stats.duplicates, stats.errors,
-                 stats.error, run_id),
+                 stats.error, stats.pages, run_id),
             )
             self.conn.execute("INSERT OR IGNORE INTO sources(name) VALUES (?)", (stats.source,))
             if stats.stopped:
@@ -545,6 +552,16 @@ class Store:
                     "posts=posts+?, last_new_at=CASE WHEN ? > 0 THEN ? ELSE last_new_at END WHERE name=?",
                     (to_iso(finished), stats.error, stats.new, stats.new, to_iso(finished), stats.source),
                 )
+
+    def recent_runs(self, source: str, limit: int) -> list[dict[str, Any]]:
+        """The source's last `limit` finished runs, newest first."""
+        return self.query("SELECT * FROM crawl_runs WHERE source = ? AND finished_at IS NOT NULL "
+                          "ORDER BY id DESC LIMIT ?", [source, limit])
+
+    def parsed_posts_before(self, source: str, run_id: int) -> bool:
+        """Whether any run of the source before `run_id` read posts."""
+        return bool(self.query("SELECT 1 FROM crawl_runs WHERE source = ? AND id < ? AND fetched > 0 LIMIT 1",
+                               [source, run_id]))
 
     def sources_health(self) -> list[dict[str, Any]]:
         """Each source's row plus its last run's counts."""

@@ -185,6 +185,7 @@ class BaseSpider(scrapy.Spider):
         posts: list[Post] = []
         try:
             self.check_response(response)
+            self.crawl_stats.pages += 1
             parser = getattr(self, response.meta["parser"])
             for out in parser(response):
                 if isinstance(out, Post):

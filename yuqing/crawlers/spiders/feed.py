@@ -120,9 +120,13 @@ _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 
 
-def _rss2_entries(data: bytes) -> list[dict[str, Any]] | None:
+def _rss2_entries(data: bytes) -> list[Any] | None:
     """Well-formed RSS 0.9x/2.0 (what RSSHub serves) read directly with lxml, ten times faster
-    than feedparser; None for anything else (Atom, RDF, broken XML), which feedparser reads."""
+    than feedparser; None for anything else (Atom, RDF, broken XML), which feedparser reads.
+
+    An item where this finds no title, text, date or link may carry them in elements only
+    feedparser knows (dc:title, dc:description, atom:link, atom:updated, dcterms:*, xhtml:body,
+    media:title, itunes:summary): that item alone is read again by feedparser."""
     try:
         root = etree.fromstring(data, _XML_PARSER)
     except (etree.XMLSyntaxError, ValueError):
@@ -130,10 +134,10 @@ def _rss2_entries(data: bytes) -> list[dict[str, Any]] | None:
     channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
         return None
-    entries = []
+    entries: list[Any] = []
     for item in channel.iterfind("item"):
         content = item.findtext(_CONTENT)
-        entries.append({
+        entry = {
             "title": item.findtext("title") or "",
             "link": (item.findtext("link") or "").strip(),
             "id": (item.findtext("guid") or "").strip(),
@@ -141,8 +145,20 @@ def _rss2_entries(data: bytes) -> list[dict[str, Any]] | None:
             "content": [{"value": content}] if content else [],
             "author": item.findtext("author") or item.findtext(f"{_DC}creator") or "",
             "published": item.findtext("pubDate") or item.findtext(f"{_DC}date") or "",
-        })
+        }
+        if not entry["title"].strip() or not (entry["summary"].strip() or content) or not entry["published"].strip() \
+                or not (entry["link"] or entry["id"]):
+            entry = _item_via_feedparser(item) or entry
+        entries.append(entry)
     return entries
+
+
+def _item_via_feedparser(item: etree._Element) -> Any | None:
+    """One <item> read by feedparser, in a channel of its own (its namespaces go with it)."""
+    wrapped = b'<rss version="2.0"><channel>' + etree.tostring(item) + b"</channel></rss>"
+    parsed = feedparser.parse(wrapped, response_headers={"content-type": "application/xml; charset=utf-8"},
+                              sanitize_html=False, resolve_relative_uris=False)
+    return parsed.entries[0] if len(parsed.entries) == 1 else None
 
 
 def _drop_xml_decl(text: str) -> str:

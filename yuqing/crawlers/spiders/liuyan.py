@@ -6,7 +6,9 @@ and `signature = md5(path + param + md5(appCode)[:16] + token)` — the same req
 page's script makes for an anonymous reader. Pages follow a cursor (`lastItem` = the last tid) until
 fewer than `rows` come back. Each new message's text comes from `/v1/threads/content`, which also
 says whether an official reply exists. `SN0006 数据格式错误` (the site rejected the request's
-signature) is recorded in words. `url` replaces the site base.
+signature) is recorded in words, and so is the web firewall's challenge page (a script that sets
+a clearance cookie, or a block page), which stops the run: it is never solved. `url` replaces the
+site base.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
 
@@ -23,7 +26,7 @@ from yuqing.crawlers.dates import from_timestamp, parse_time
 from yuqing.crawlers.spiders.base import BaseSpider
 from yuqing.crawlers.spiders.json_api import load_json
 from yuqing.crawlers.text import clean_text
-from yuqing.errors import SourceError
+from yuqing.errors import BlockedError, SourceError
 from yuqing.models import Post
 
 logger = logging.getLogger(__name__)
@@ -74,6 +77,25 @@ def check_answer(data: Any, url: str) -> dict[str, Any]:
     if code not in ("0", "200", "0000"):
         raise SourceError(f"liuyan answered error {code}: {data.get('msg') or data.get('resultMsg') or 'no message'}")
     return data
+
+
+# What the site's web firewall (Knownsec's 创宇盾/jiasule, Aliyun, Tencent) sends instead of JSON
+_WAF_MARKS = ("__jsl_clearance", "__jsluid", "jsl_", "创宇盾", "知道创宇", "yunaq", "jiasule", "waf",
+              "访问被拦截", "访问被阻断", "安全威胁", "aliyun_waf", "errors.aliyun.com", "拦截")
+_WAF_STATUSES = (403, 405, 412, 418, 429, 468, 493, 503, 521)
+
+
+def check_firewall(status: int, body: bytes, url: str) -> None:
+    """BlockedError, in words, for a web-firewall challenge or block page where JSON was expected."""
+    head = body.lstrip()[:1]
+    if head in (b"{", b"[") or not body.strip():
+        return
+    text = body[:20000].decode("utf-8", errors="replace").lower()
+    if any(mark in text for mark in _WAF_MARKS) or (head == b"<" and status in _WAF_STATUSES):
+        raise BlockedError(
+            f"blocked: web-firewall challenge page (HTTP {status}) from {urlsplit(url).netloc}; the board "
+            "answers a browser but not this request now: try again later, or open it in a browser"
+        )
 
 
 def thread_permalink(tid: str) -> str:
@@ -137,6 +159,10 @@ class LiuyanSpider(BaseSpider):
     def base(self) -> str:
         return self.source.url.rstrip("/") or DEFAULT_BASE
 
+    def check_response(self, response: Response) -> None:
+        check_firewall(response.status, response.body, response.url)
+        super().check_response(response)
+
     def default_headers(self) -> dict[str, str]:
         return {
             "Content-Type": "application/json;charset=UTF-8",
@@ -171,7 +197,7 @@ class LiuyanSpider(BaseSpider):
             yield self.list_request(str(records[-1]["tid"]), page + 1)
 
     def detail_request(self, post: Post) -> Request:
-        body = signed_body(DETAIL_PATH, {"tid": post.extra["tid"]})
+        body = signed_body(DETAIL_PATH, {"tid": post.extra["tid"], "fromTrash": 0})
         return self.request(self.base + DETAIL_PATH, "parse_detail", method="POST", body=body, fatal=False,
                             dont_filter=True)
 

@@ -3,8 +3,10 @@
 The answer is `{ok, data: {cards: [...]}}`; a card holds an `mblog` or a `card_group` of cards with
 one. Texts are HTML (emoticons are <img alt>, topics #...#, a 全文 link when truncated); times
 are relative ("5分钟前", "昨天 12:00", "06-14") or `Wed Oct 19 23:44:36 +0800 2022`.
-`ok: -100` means the cookie no longer works, HTTP 432 is Weibo's risk control: both stop the run and
-are recorded, never worked around. `url` replaces the site base (for a mirror or a test server),
+`ok: -100` means a login is needed (the message says whether no cookie was set or the one set
+expired), HTTP 432 is Weibo's risk control: both stop the run and are recorded, never worked around.
+A post marked `isLongText` whose answer carries no `longText` is cut: its full text comes from
+`/statuses/extend?id=<mid>`, a detail request whose failure keeps the cut text. `url` replaces the site base (for a mirror or a test server),
 or, with a path, names the full API URL.
 """
 
@@ -97,14 +99,26 @@ def mblog_to_post(mblog: dict[str, Any], source: str, now: Any) -> Post | None:
     )
 
 
-def check_answer(data: Any, url: str) -> None:
-    """Raise for a refusal: ok:-100 is an expired or missing login."""
+def login_required(cookie_set: bool, why: str) -> BlockedError:
+    if cookie_set:
+        return BlockedError(f"login required: cookie expired? ({why})")
+    return BlockedError(f"login required: no cookie is set ({why}); set `cookies` to a logged-in m.weibo.cn "
+                        "cookie, or use RSSHub's /weibo/keyword route (README, Sources)")
+
+
+def check_answer(data: Any, url: str, cookie_set: bool = True) -> None:
+    """Raise for a refusal: ok:-100 is a login needed, because none was set or it expired."""
     if not isinstance(data, dict):
         raise SourceError(f"unexpected answer from {url}: not a JSON object")
     ok = data.get("ok")
     if ok == -100 or str(ok) == "-100":
         msg = data.get("msg") or "login required"
-        raise BlockedError(f"login required: cookie expired? (m.weibo.cn answered ok:-100, {msg})")
+        raise login_required(cookie_set, f"m.weibo.cn answered ok:-100, {msg}")
+
+
+def needs_long_text(mblog: dict[str, Any]) -> bool:
+    long_text = mblog.get("longText")
+    return bool(mblog.get("isLongText")) and not (isinstance(long_text, dict) and long_text.get("longTextContent"))
 
 
 class WeiboSpider(BaseSpider):
@@ -138,18 +152,44 @@ class WeiboSpider(BaseSpider):
 
     def parse_index(self, response: Response) -> Iterator[Any]:
         if b"passport.weibo.cn" in response.url.encode() or response.body.lstrip()[:1] == b"<":
-            raise BlockedError(f"login required: cookie expired? ({response.url} answered with a login page)")
+            raise login_required(bool(self._cookies), f"{response.url} answered with a login page")
         data = load_json(response)
-        check_answer(data, response.url)
+        check_answer(data, response.url, bool(self._cookies))
         cards = (data.get("data") or {}).get("cards") if isinstance(data.get("data"), dict) else None
         if data.get("ok") in (0, "0") and not cards:
             return  # "no more results"
         count = 0
+        cut: dict[int, tuple[Post, dict[str, Any]]] = {}
         for mblog in iter_mblogs(cards or []):
             post = mblog_to_post(mblog, self.source.name, self.now)
             if post is not None:
                 count += 1
-                yield post
+                if needs_long_text(mblog):
+                    cut[id(post)] = (post, mblog)
+                else:
+                    yield post
+        yield from self.follow_details([p for p, _ in cut.values()], "parse_long_text",
+                                       lambda p: self.long_text_request(p, cut[id(p)][1]))
         page = response.meta.get("page", 1)
         if count and page < self.max_pages:
             yield self.request(self.api_url(page + 1), "parse_index", meta={"page": page + 1})
+
+    def long_text_request(self, post: Post, mblog: dict[str, Any]) -> Request:
+        base = self.source.url.rstrip("/")
+        base = f"{urlsplit(base).scheme}://{urlsplit(base).netloc}" if base else DEFAULT_BASE
+        req = self.request(f"{base}/statuses/extend?id={quote(post.extra['mid'])}", "parse_long_text", fatal=False)
+        req.meta["mblog"] = mblog
+        return req
+
+    def parse_long_text(self, response: Response) -> Iterator[Post]:
+        """The full text of a cut post (`data.longTextContent`, or `data.text` as /statuses/show has it)."""
+        post: Post = response.meta["post"]
+        data = load_json(response)
+        check_answer(data, response.url, bool(self._cookies))
+        detail = data.get("data") if isinstance(data.get("data"), dict) else {}
+        content = detail.get("longTextContent") or detail.get("text") or ""
+        if not content:
+            raise SourceError(f"no long text in the answer from {response.url}; the cut text is kept")
+        mblog = {**response.meta["mblog"], "longText": {"longTextContent": content}}
+        full = mblog_to_post(mblog, self.source.name, self.now)
+        yield full if full is not None else post
