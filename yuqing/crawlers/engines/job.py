@@ -35,14 +35,10 @@ _NOT_FROM_SOURCE = {"LOG_LEVEL", "LOG_ENABLED", "LOG_INSTALL_ROOT_HANDLER", "LOG
 
 
 def open_store(settings: Any) -> Any:
-    """The store the job writes into, from its `[store]` (a SQLite path or, where the store
-    package has one, a URL)."""
-    from yuqing import store as store_mod
+    """The store the job writes into: whatever `[store]` names (a SQLite path or a server URL)."""
+    from yuqing.store import Store
 
-    opener = getattr(store_mod, "open_store", None)
-    if opener is not None:
-        return opener(settings)
-    return store_mod.Store(settings.db_path)
+    return Store(settings.db_path)
 
 
 class JobSpider(scrapy.Spider):

@@ -4,8 +4,8 @@ A node has no config file of ours, so a job gets the sections a crawl reads (loc
 source) back in TOML's own shape, as JSON, and builds its Settings with the same loader and checks
 as `yuqing check`. Only values that differ from the defaults travel, so a node whose yuqing is a
 little older still reads what it knows. Nothing else of the config does: no mail passwords, no web
-secrets. The store travels as a URL (`sqlite:////abs/path.db` or `postgresql://...`): a job writes
-its posts there itself.
+secrets. The store travels as a URL (`sqlite:////abs/path.db` or `postgresql://...`, the latter
+without its password): a job writes its posts there itself.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import types
 import typing
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from yuqing import settings as settings_mod
 from yuqing.errors import ConfigError
@@ -26,9 +27,20 @@ NODE_ONLY = ("engine", "scrapyd")  # a job crawls where it is: its own engine is
 
 
 def store_url(settings: Settings) -> str:
-    """The store's URL: `[store] url` where the store has one, else the SQLite file's, absolute."""
-    url = str(getattr(settings.store, "url", "") or "")
-    return url or f"{SQLITE}{Path(settings.db_path).resolve()}"
+    """The store's URL for a node: the SQLite file's, absolute, or the server's without its password.
+
+    A password sent with a job would show in the node's process list and job list; a node keeps
+    its own (~/.pgpass or PGPASSWORD where scrapyd runs)."""
+    target = settings.db_path  # a Path, or (with a PostgreSQL store) an object carrying .url
+    url = getattr(target, "url", None)
+    if not isinstance(url, str):
+        return f"{SQLITE}{Path(target).resolve()}"
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def store_section(url: str) -> dict[str, Any]:

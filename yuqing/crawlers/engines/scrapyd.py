@@ -160,27 +160,26 @@ class ScrapydEngine:
             elif cancelled_at is not None and now - cancelled_at > _grace() + SETTLE_SECONDS:
                 break
             time.sleep(POLL_SECONDS)
-        stats = self._stats(job, entry) if state == "finished" else None
-        return _outcome(job, stats, started, limit, timed_out)
+        stats, failure = self._stats(job, entry) if state == "finished" else (None, "")
+        return _outcome(job, stats, failure, started, limit, timed_out)
 
-    def _stats(self, job: _Job, entry: dict[str, Any]) -> CrawlStats | CrawlStats | None:
+    def _stats(self, job: _Job, entry: dict[str, Any]) -> tuple[CrawlStats | None, str]:
+        """The job's own stats from its log, or (None, why they are not there)."""
         from yuqing.crawlers.runner import STATS_PREFIX, parse_stats_line
 
         log_url = entry.get("log_url") or f"/logs/{PROJECT}/{SPIDER}/{job.id}.log"
         try:
             log = job.node.text(log_url)
         except NodeDown as exc:
-            return CrawlStats(source=job.source, errors=1, error=f"cannot read crawl job {job.id}'s log: {exc}")
+            return None, f"cannot read crawl job {job.id}'s log: {exc}"
         if log is None:
-            return CrawlStats(source=job.source, errors=1, error=(
-                f"crawl job {job.id} on scrapyd node {job.node.url} left no log to read its stats from "
-                "(is logs_dir set, and jobs_to_keep large enough, in scrapyd.conf?)"))
+            return None, (f"crawl job {job.id} on scrapyd node {job.node.url} left no log to read its stats from "
+                          "(is logs_dir set, and jobs_to_keep large enough, in scrapyd.conf?)")
         lines = [line[line.find(STATS_PREFIX):] for line in log.splitlines() if STATS_PREFIX in line]
         stats = parse_stats_line("\n".join(lines))
         if stats is None:
-            return CrawlStats(source=job.source, errors=1,
-                              error=f"crawl job {job.id} failed on scrapyd node {job.node.url}: {_last_words(log)}")
-        return stats
+            return None, f"crawl job {job.id} failed on scrapyd node {job.node.url}: {_last_words(log)}"
+        return stats, ""
 
     # -- a shutdown --------------------------------------------------------------------------
     def stop(self, reason: str, grace: float) -> None:
@@ -210,29 +209,27 @@ def _grace() -> float:
     return GRACE_SECONDS
 
 
-def _outcome(job: _Job, stats: CrawlStats | None, started: datetime, limit: float, timed_out: bool) -> CrawlStats:
+def _outcome(job: _Job, stats: CrawlStats | None, failure: str, started: datetime, limit: float,
+             timed_out: bool) -> CrawlStats:
     """The run's stats, worded as runner._run_child words a local child's."""
     if timed_out:
-        stats = stats if stats is not None and stats.error != _no_stats(stats) else CrawlStats(source=job.source)
+        stats = stats or CrawlStats(source=job.source)
         stats.error = f"timed out after {limit:g}s"
         stats.errors += 1
         stats.stopped = False
+    elif stats is not None and not stats.stopped:
+        pass  # it finished by itself (perhaps just as a shutdown came): its outcome stands
     elif job.stopping:
         stats = stats or CrawlStats(source=job.source)
         stats.stopped = True
         stats.error = f"stopped: {job.stopping}"
     elif stats is None:
         stats = CrawlStats(source=job.source, errors=1,
-                           error=f"crawl job {job.id} did not finish on scrapyd node {job.node.url}")
-    elif stats.stopped:
+                           error=failure or f"crawl job {job.id} did not finish on scrapyd node {job.node.url}")
+    else:
         stats.error = f"stopped: the job was cancelled on scrapyd node {job.node.url} before it finished"
     stats.started_at = started
     return stats
-
-
-def _no_stats(stats: CrawlStats) -> str | None:
-    """The error of a run whose own stats never came back (a failed or killed job)."""
-    return stats.error if stats.error and stats.error.startswith(("crawl job ", "cannot read crawl job ")) else None
 
 
 def _last_words(log: str) -> str:
