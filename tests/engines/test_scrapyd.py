@@ -46,6 +46,10 @@ def health(settings: settings_mod.Settings) -> dict[str, tuple]:
         return {r["name"]: (r["last_error"], r["failures"], r["posts"], r["runs"]) for r in store.sources_health()}
 
 
+def feed_source(name: str, url: str) -> str:
+    return f'\n[[sources]]\nname = "{name}"\ntype = "feed"\nurl = "{url}"\n'
+
+
 def sources_for(url: str) -> str:
     return f"""
 [[sources]]
@@ -145,20 +149,6 @@ def test_no_node_up_is_an_error_in_words_for_each_source_and_nothing_crashes(tmp
     assert [(s.source, s.errors, s.error) for s in results] == [("county-news", 1, words), ("bbs-feed", 1, words)]
     assert health(settings)["county-news"][:2] == (words, 1)
     assert site.requests == []
-
-
-def test_a_node_without_the_project_says_to_deploy(tmp_path, site, scrapyd_node: ScrapydNode, tmp_path_factory):
-    from tests.engines.conftest import start_scrapyd
-
-    bare = start_scrapyd(tmp_path_factory.mktemp("bare"))
-    try:
-        sources = "[[sources]]".join(sources_for(site.url).split("[[sources]]")[:2])
-        settings = settings_mod.load(write(tmp_path / "yuqing.toml", sources, engine="scrapyd", nodes=[bare.url]))
-        stats = crawl_one(settings, "county-news")
-    finally:
-        bare.stop()
-    assert stats.error == (f"cannot schedule the crawl: scrapyd node {bare.url} refused schedule.json: "
-                           "project 'yuqing' not found (run `yuqing scrapyd deploy`?)")
 
 
 def test_the_run_timeout_cancels_the_job_and_keeps_what_it_stored(tmp_path, deployed: ScrapydNode):

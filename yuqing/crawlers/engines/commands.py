@@ -56,7 +56,7 @@ def deploy_command(app: Any, nodes: tuple[str, ...]) -> None:
 
     results = deploy(_nodes(app, nodes))
     for r in results:
-        click.echo(f"{r.node}: deployed {PROJECT} {r.version}" if r.ok else f"{r.node}: FAILED — {r.error}")
+        click.echo(f"{r.node}: deployed {PROJECT} (version {r.version})" if r.ok else f"{r.node}: FAILED — {r.error}")
     if any(not r.ok for r in results):
         raise SystemExit(1)
 
@@ -87,9 +87,9 @@ def status_command(app: Any, nodes: tuple[str, ...]) -> None:
             click.echo(f"{url}: DOWN — {exc}")
             bad = True
             continue
-        latest = versions[-1] if versions else "none (run `yuqing scrapyd deploy`)"
+        latest = f"{PROJECT} (version {versions[-1]})" if versions else f"no {PROJECT} (run `yuqing scrapyd deploy`)"
         bad = bad or not versions
-        click.echo(f"{url}: up, {PROJECT} {latest}; jobs pending {daemon.get('pending', 0)}, "
+        click.echo(f"{url}: up, {latest}; jobs pending {daemon.get('pending', 0)}, "
                    f"running {daemon.get('running', 0)}, finished {daemon.get('finished', 0)}")
     if bad:
         raise SystemExit(1)
