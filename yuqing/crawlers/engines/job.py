@@ -69,7 +69,7 @@ def start_job(crawler: Any, config: str = "", store: str = "", timeout: str = ""
     from yuqing import __version__
     from yuqing.crawlers.engines.payload import decode
     from yuqing.crawlers.runner import stats_line
-    from yuqing.crawlers.settings import scrapy_settings
+    from yuqing.crawlers.settings import quiet_scrapy_logging, scrapy_settings
     from yuqing.crawlers.spiders import spider_class
 
     settings = decode(config, store)
@@ -80,6 +80,10 @@ def start_job(crawler: Any, config: str = "", store: str = "", timeout: str = ""
     deadline = time.monotonic() + limit
     wanted = {k: v for k, v in scrapy_settings(settings, source).items() if k not in _NOT_FROM_SOURCE}
     crawler.settings.setdict(wanted, priority="spider")
+    # as in a local child, no DEBUG record is made per page or post: Scrapy set its loggers to
+    # DEBUG and the root logger to everything, filtering only at scrapyd's log file
+    quiet_scrapy_logging(logging.INFO)
+    logging.getLogger().setLevel(logging.INFO)
     db = open_store(settings)
     stats = CrawlStats(source=source.name)
     spider = spider_class(source.type).from_crawler(crawler, source=source, settings=settings, stats=stats,
