@@ -195,6 +195,7 @@ def _register() -> None:
     from yuqing.alerts.commands import commands as alert_commands
     from yuqing.analysis.commands import commands as analysis_commands
     from yuqing.crawlers.commands import commands as crawl_commands
+    from yuqing.crawlers.engines.commands import commands as engine_commands
     from yuqing.digest.commands import commands as digest_commands
     from yuqing.daemon.commands import commands as daemon_commands
     from yuqing.digest.report_commands import commands as report_commands
@@ -203,7 +204,7 @@ def _register() -> None:
     from yuqing.cases.commands import commands as case_commands
 
     for group in (crawl_commands, analysis_commands, alert_commands, case_commands, digest_commands, daemon_commands,
-                  report_commands, delivery_commands):
+                  report_commands, delivery_commands, engine_commands):
         for command in group:
             cli.add_command(command)
 

@@ -20,6 +20,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from yuqing.errors import ConfigError
 from yuqing.models import SOURCE_TYPES
@@ -93,6 +94,10 @@ class Crawl:
     max_pages: int = _help("default page cap per run for paginated sources", default=5)
     max_body: Size = _help("bodies larger than this are refused", default=Size(10 * 1024**2))
     retries: int = _help("retries of one request on 5xx or timeout", default=1)
+    # -- crawl engines (yuqing/crawlers/engines/)
+    engine: str = _help("where runs happen: local (a child process each) or scrapyd (jobs on the [crawl] scrapyd nodes)",
+                        default="local")
+    scrapyd: tuple[str, ...] = _help("scrapyd nodes for engine = \"scrapyd\", e.g. [\"http://127.0.0.1:6800\"]", default=())
 
 
 @dataclass(frozen=True)
@@ -403,6 +408,7 @@ def _check(settings: Settings) -> None:
             raise ConfigError("reports.formats", f"unknown format {fmt!r} (html, docx, pdf or xlsx)")
     if settings.analysis.sentiment not in ("model", "snownlp"):
         raise ConfigError("analysis.sentiment", f"model or snownlp, got {settings.analysis.sentiment!r}")
+    _check_engine(settings.crawl)
     if settings.daemon.crawl_workers < 1:
         raise ConfigError("daemon.crawl_workers", f"must be at least 1, got {settings.daemon.crawl_workers}")
     for key in ("pipeline_every", "deliver_every"):
@@ -412,6 +418,26 @@ def _check(settings: Settings) -> None:
         raise ConfigError("web.bind", f"expected host:port, got {settings.web.bind!r}")
     _check_alerts(settings.alerts)
     _check_cases(settings)
+
+
+CRAWL_ENGINES = ("local", "scrapyd")
+
+
+def _check_engine(crawl: Crawl) -> None:
+    if crawl.engine not in CRAWL_ENGINES:
+        raise ConfigError("crawl.engine", f"local or scrapyd, got {crawl.engine!r}")
+    for i, url in enumerate(crawl.scrapyd):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+            raise ConfigError(f"crawl.scrapyd[{i}]", f"expected a scrapyd node like 'http://127.0.0.1:6800', got {url!r}")
+        try:
+            parts.port
+        except ValueError:
+            raise ConfigError(f"crawl.scrapyd[{i}]", f"bad port in {url!r}") from None
+    if len(set(crawl.scrapyd)) != len(crawl.scrapyd):
+        raise ConfigError("crawl.scrapyd", "a node is listed twice")
+    if crawl.engine == "scrapyd" and not crawl.scrapyd:
+        raise ConfigError("crawl.scrapyd", 'engine = "scrapyd" needs at least one node, e.g. ["http://127.0.0.1:6800"]')
 
 
 def _check_cases(settings: Settings) -> None:

@@ -222,7 +222,8 @@ def _last_words(stderr: str) -> str:
 
 
 def crawl_one(settings: Settings, name: str, timeout: float | None = None) -> CrawlStats:
-    """Run one source in a child process with a timeout; record the run; return its stats."""
+    """Run one source on the configured engine (a child process, or a scrapyd job) with a timeout;
+    record the run; return its stats."""
     from yuqing.store import Store
 
     source = settings.source(name)
@@ -232,16 +233,15 @@ def crawl_one(settings: Settings, name: str, timeout: float | None = None) -> Cr
         store.sync_sources([source])
         run_id = store.start_run(name, started)
         last_id = int(store.scalar("SELECT coalesce(max(id), 0) FROM posts"))
-    if not settings.config_file:
-        stats = CrawlStats(source=name, started_at=started, error="cannot start a crawl: settings have no config file")
-    else:
-        try:
-            stats = _run_child(settings, name, limit, started, run_id)
-        except BaseException:
-            with Store(settings.db_path) as store:  # the run is not left open
-                store.finish_run(run_id, CrawlStats(source=name, started_at=started, stopped=True,
-                                                    error="stopped: interrupted before the crawl finished"))
-            raise
+    from yuqing.crawlers.engines import engine_for  # a child process (local) or a scrapyd job
+
+    try:
+        stats = engine_for(settings).run(settings, name, limit, started, run_id)
+    except BaseException:
+        with Store(settings.db_path) as store:  # the run is not left open
+            store.finish_run(run_id, CrawlStats(source=name, started_at=started, stopped=True,
+                                                error="stopped: interrupted before the crawl finished"))
+        raise
     if stats.error and (stats.stopped or stats.error.startswith("timed out")) and stats.new == 0:
         # a killed child could not report; what it stored still counts
         with Store(settings.db_path) as store:
@@ -362,7 +362,11 @@ def crawl_sources(settings: Settings, names: list[str] | None = None, workers: i
 
 def stop_children(grace: float = GRACE_SECONDS, reason: str = "the daemon shut down") -> None:
     """SIGTERM every running crawl child (they flush what they have), SIGKILL after `grace`;
-    their runs are recorded as "stopped: <reason>", not as failures of their sources."""
+    their runs are recorded as "stopped: <reason>", not as failures of their sources. Runs on
+    another engine (scrapyd jobs) are cancelled the same way."""
+    from yuqing.crawlers.engines import stop_all
+
+    stop_all(reason, grace)
     with _active_lock:
         procs = list(_active)
         for proc in procs:
