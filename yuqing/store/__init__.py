@@ -190,7 +190,26 @@ class SearchHit:
 
 
 class Store:
-    """A yuqing database. `Store(path)` opens (and migrates) it; `readonly=True` for browsing."""
+    """A yuqing database. `Store(path)` opens (and migrates) it; `readonly=True` for browsing.
+
+    `Store("postgresql://...")` (or a StoreURL from `[store] url`) gives the PostgreSQL backend, a
+    subclass with the same methods (yuqing/store/pg.py).
+    """
+
+    backend = "sqlite"
+
+    def __new__(cls, path: Any = None, *args: Any, **kwargs: Any) -> "Store":
+        from yuqing.store.url import is_postgres
+
+        if cls is Store and is_postgres(path):
+            from yuqing.store.pg import PgStore
+
+            return super().__new__(PgStore)
+        return super().__new__(cls)
+
+    def outbox_claim_clause(self) -> str:
+        """Appended to the outbox's claiming SELECT (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+        return ""
 
     def __init__(self, path: str | Path, readonly: bool = False, migrate: bool = True) -> None:
         self.path = Path(path)
