@@ -84,18 +84,25 @@ class Cluster:
 
     def schema_url(self) -> str:
         """A fresh, empty schema of its own: the url of an empty store."""
-        import psycopg
-
-        name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {name}")
-        return f"{self.url}?options=-csearch_path%3D{name}"
+        return fresh_schema_url(self.url)
 
     def stop(self) -> None:
         if self.bin is not None and (self.dir / "data" / "postmaster.pid").exists():
             subprocess.run(_as_user([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
                                      "-w", "stop"]), capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def fresh_schema_url(server: str | None = None) -> str:
+    """A new empty schema on `server` (default $YUQING_TEST_STORE), as a store url."""
+    import psycopg
+
+    server = server or os.environ["YUQING_TEST_STORE"]
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    sep = "&" if "?" in server else "?"
+    return f"{server}{sep}options=-csearch_path%3D{name}"
 
 
 def why_not() -> str | None:
@@ -115,3 +122,27 @@ def wait_gone(pid: int, timeout: float = 10.0) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.05)
+
+
+def main() -> None:
+    """`python -m tests.store_pg.cluster start|stop DIR`: a cluster for a whole second test run (.ci/run)."""
+    import sys
+
+    if len(sys.argv) >= 2 and sys.argv[1] == "start":
+        reason = why_not()
+        if reason:
+            print(f"skip: {reason}", file=sys.stderr)
+            raise SystemExit(3)
+        cluster = Cluster().start()
+        print(f"{cluster.url} {cluster.dir}")
+    elif len(sys.argv) == 3 and sys.argv[1] == "stop":
+        cluster = Cluster.__new__(Cluster)
+        cluster.bin, cluster.dir = pg_bin(), Path(sys.argv[2])
+        cluster.stop()
+    else:
+        print("usage: python -m tests.store_pg.cluster start | stop DIR", file=sys.stderr)
+        raise SystemExit(2)
+
+
+if __name__ == "__main__":
+    main()

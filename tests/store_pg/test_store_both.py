@@ -1,11 +1,5 @@
 """The store's behaviour tests (tests/test_store.py), run on SQLite and on PostgreSQL alike."""
 
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-
 from tests.test_store import (  # noqa: F401 - collected here a second time, with both backends
     test_chinese_full_text_search_hits_two_character_words,
     test_dedupe_by_canonical_url_then_content,
@@ -16,13 +10,3 @@ from tests.test_store import (  # noqa: F401 - collected here a second time, wit
     test_search_agrees_with_index_whatever_words_analysis_added,
     test_search_filters,
 )
-from yuqing.store import Store
-
-
-@pytest.fixture
-def store(backend_url: str, settings) -> Iterator[Store]:
-    from yuqing.store.url import parse
-
-    st = Store(parse(backend_url))
-    yield st
-    st.close()

@@ -37,6 +37,7 @@ from yuqing.store.url import StoreURL
 logger = logging.getLogger(__name__)
 
 MIGRATE_LOCK = 0x79757169_6E670001  # "yuqing" + 1: the advisory lock migrations run under
+INGEST_LOCK = 0x79757169_6E670002  # ... and the one ingest runs under
 _TOKEN = re.compile(r"[^\W_]+")
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position; later tokens share it
 
@@ -164,6 +165,37 @@ class PgStore(Store):
     def post(self, post_id: int) -> Post | None:
         row = self.get_post_row(post_id)
         return Post.from_row(row) if row else None
+
+    def add_posts(self, posts: Iterable[Post]) -> tuple[int, int]:
+        """As on SQLite; ingest is serialised by an advisory lock, as BEGIN IMMEDIATE does there,
+        so two crawlers storing the same post at once store it once (dedupe also covers content)."""
+        new = dup = 0
+        with self.transaction():
+            self.conn.native("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK,))
+            for post in posts:
+                canonical = post.canonical_url or post.url
+                digest = post.ensure_hash()
+                seen = self.conn.native(
+                    "SELECT 1 FROM posts WHERE canonical_url = %s OR content_hash = %s LIMIT 1", (canonical, digest),
+                ).fetchone()
+                if seen:
+                    dup += 1
+                    continue
+                data = post.to_dict()
+                data.pop("id")
+                data["canonical_url"] = canonical
+                data["ts"] = to_iso(post.when)
+                data["extra"] = json.dumps(post.extra, ensure_ascii=False)
+                cur = self.conn.native(
+                    f"INSERT INTO posts ({', '.join(data)}) VALUES ({', '.join(['%s'] * len(data))}) "
+                    "ON CONFLICT (canonical_url) DO NOTHING RETURNING id", list(data.values()))
+                row = cur.fetchone()
+                if row is None:
+                    dup += 1
+                    continue
+                post.id = int(row[0])
+                new += 1
+        return new, dup
 
     def index_rows(self, rows: Iterable[tuple[int, str, str]]) -> None:
         from yuqing.analysis.segment import chars_for_index, cut_for_index
