@@ -235,10 +235,19 @@ retries = 0
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[..., Path]:
     """write_config(extra_toml, base=True) -> path of a config in tmp_path (store at tmp_path/yuqing.db)."""
+    pg_store: list[str] = []
 
     def _write(extra: str = "", base: bool = True, name: str = "yuqing.toml") -> Path:
         path = tmp_path / name
-        path.write_text((BASE_CONFIG if base else "") + textwrap.dedent(extra), encoding="utf-8")
+        head = BASE_CONFIG
+        if base and os.environ.get("YUQING_TEST_STORE", "").startswith("postgres"):
+            # the suite's second run (.ci/run): each test's store in a fresh PostgreSQL schema
+            from tests.store_pg.cluster import fresh_schema_url
+
+            if not pg_store:
+                pg_store.append(fresh_schema_url())
+            head = head.replace('path = "yuqing.db"\n', f'path = "yuqing.db"\nurl = "{pg_store[0]}"\n')
+        path.write_text((head if base else "") + textwrap.dedent(extra), encoding="utf-8")
         return path
 
     return _write

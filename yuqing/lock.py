@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from yuqing.errors import StoreError
 
@@ -34,8 +35,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def running_daemon(db_path: str | Path) -> int | None:
+def running_daemon(db_path: Any) -> int | None:
     """The pid of the daemon running on this store now, or None (a shared probe: never blocks one)."""
+    from yuqing.store.url import StoreURL
+
+    if isinstance(db_path, StoreURL):  # PostgreSQL: the server's advisory lock, not a file
+        from yuqing.store.pglock import running_daemon as running_on_server
+
+        return running_on_server(db_path)
     path = lock_path(Path(db_path))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -54,9 +61,21 @@ def running_daemon(db_path: str | Path) -> int | None:
 
 
 class DaemonLock:
-    """`with DaemonLock(db_path):` or acquire()/release(); raises StoreError when already held."""
+    """`with DaemonLock(db_path):` or acquire()/release(); raises StoreError when already held.
 
-    def __init__(self, db_path: str | Path) -> None:
+    For a PostgreSQL store (a StoreURL) it is the server's advisory lock instead (store/pglock.py).
+    """
+
+    def __new__(cls, db_path: Any) -> Any:
+        from yuqing.store.url import StoreURL
+
+        if isinstance(db_path, StoreURL):
+            from yuqing.store.pglock import AdvisoryLock
+
+            return AdvisoryLock(db_path)
+        return super().__new__(cls)
+
+    def __init__(self, db_path: Any) -> None:
         self.db_path = Path(db_path)
         self.path = lock_path(self.db_path)
         self._fd: int | None = None

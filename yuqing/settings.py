@@ -79,6 +79,9 @@ class Locality:
 @dataclass(frozen=True)
 class Store:
     path: str = _help("SQLite file, relative to the config file", default="data/yuqing.db")
+    # -- #12: the backend, chosen by url (empty: the SQLite file at `path`) --
+    url: str = _help("sqlite:///PATH or postgresql://USER@HOST:PORT/DB (empty: the file at path); "
+                     "a password via {env = \"NAME\"}", default="")
     retention: Duration = _help("delete posts older than this (0 keeps all)", default=Duration(0))
 
 
@@ -290,7 +293,12 @@ class Settings:
         return p if p.is_absolute() else Path(self.base_dir) / p
 
     @property
-    def db_path(self) -> Path:
+    def db_path(self) -> Any:
+        """The store: a Path (SQLite) or a yuqing.store.url.StoreURL (PostgreSQL); Store() takes either."""
+        if self.store.url:
+            from yuqing.store.url import parse  # no SQL there: only reads the url
+
+            return parse(self.store.url, self.base_dir)
         return self.path(self.store.path)
 
     def source(self, name: str) -> SourceConfig:
@@ -366,6 +374,8 @@ def _build(cls: type, data: dict[str, Any], path: str) -> Any:
 
 
 def _check(settings: Settings) -> None:
+    if settings.store.url:
+        settings.db_path  # raises ConfigError("store.url", ...) when the url is malformed
     if not settings.locality.name.strip():
         raise ConfigError("locality.name", "must not be empty")
     seen: set[str] = set()

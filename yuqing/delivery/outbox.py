@@ -121,7 +121,7 @@ def _claim(store: Store, now: datetime, skip: set[int], down: set[str]) -> Outgo
     with store.transaction():
         rows = store.query(
             "SELECT * FROM deliveries WHERE (state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?))"
-            " OR state = 'sending' ORDER BY id",
+            " OR state = 'sending' ORDER BY id" + store.outbox_claim_clause(),  # PostgreSQL: SKIP LOCKED
             [to_iso(now)],
         )
         for row in rows:

@@ -234,7 +234,25 @@ class Store:
 
     `create=False` refuses a missing file (every command but init, run and crawl: a mistyped path
     must not quietly become a new, empty store).
+
+    `Store("postgresql://...")` (or a StoreURL from `[store] url`) gives the PostgreSQL backend, a
+    subclass with the same methods (yuqing/store/pg.py).
     """
+
+    backend = "sqlite"
+
+    def __new__(cls, path: Any = None, *args: Any, **kwargs: Any) -> "Store":
+        from yuqing.store.url import is_postgres
+
+        if cls is Store and is_postgres(path):
+            from yuqing.store.pg import PgStore
+
+            return super().__new__(PgStore)
+        return super().__new__(cls)
+
+    def outbox_claim_clause(self) -> str:
+        """Appended to the outbox's claiming SELECT (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+        return ""
 
     def __init__(self, path: str | Path, readonly: bool = False, migrate: bool = True, create: bool = True) -> None:
         self.path = Path(path)
