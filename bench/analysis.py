@@ -10,7 +10,11 @@ Per set: accuracy, macro-F1 and the share of neutral text flagged negative for e
 calibration error (10 bins) of ours; posts/s of each. Then the sentiment throughput ratio (goal
 >= 50x SnowNLP) and the full analysis throughput (goal >= 1,000 posts/s on one core).
 
-    python bench/analysis.py [--data DIR] [--snownlp-max N]
+The `no 转折` column is ours with the concession rule switched off (same model, same run): what
+the rule costs or gains on each set. `--model FILE` measures a candidate model file instead of the
+shipped one.
+
+    python bench/analysis.py [--data DIR] [--snownlp-max N] [--model FILE]
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=corpora.default_data_dir())
     ap.add_argument("--snownlp-max", type=int, default=400, help="cap SnowNLP's posts per set (0: all)")
+    ap.add_argument("--model", type=Path, default=None, help="a model file to measure (default: the shipped one)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if not args.data.is_dir():
@@ -75,8 +80,10 @@ def main() -> int:
     from yuqing.analysis.analyzer import HMM, Analyzer
     from yuqing.analysis.events import EventIndex
     from yuqing.analysis.features import normalize
+    from yuqing.analysis.sentiment import LinearModel
+    from yuqing.settings import AnalysisConfig
 
-    ours = Analyzer()
+    ours = Analyzer(AnalysisConfig(model=str(args.model.resolve())) if args.model else None)
     load_ours = time.perf_counter() - t0
     t0 = time.perf_counter()
     from snownlp import SnowNLP
@@ -102,6 +109,13 @@ def main() -> int:
     def ours_predict(text: str) -> float:
         return ours.sentiment.predict(normalize(text[:20_000]), (), 0.5).negative_prob
 
+    m = ours.sentiment
+    plain = LinearModel(m.weights, m.bias, dict(m.meta, concession=False), m.second, m.stack) \
+        if isinstance(m, LinearModel) else m
+
+    def plain_predict(text: str) -> float:
+        return plain.predict(normalize(text[:20_000]), (), 0.5).negative_prob
+
     def base_predict(text: str) -> float:
         return float(baseline.predict_proba(vec.transform([normalize(text[:20_000])]))[0, 1])
 
@@ -113,7 +127,7 @@ def main() -> int:
     print("acc / F1: negative vs not; neu>neg: share of the set's neutral texts flagged negative; "
           "ECE: expected calibration error of negative_prob (10 bins)")
     header = (f"{'dev set':27} {'n':>5} | {'ours acc':>8} {'F1':>6} {'neu>neg':>7} {'ECE':>5} | {'base acc':>8} {'F1':>6} "
-              f"{'neu>neg':>7} {'ECE':>5} | {'Snow acc':>8} {'F1':>6} {'neu>neg':>7} | {'ours-base':>9}")
+              f"{'neu>neg':>7} {'ECE':>5} | {'Snow acc':>8} {'F1':>6} {'neu>neg':>7} | {'ours-base':>9} | {'no 转折':>7}")
     print(header)
     pooled: dict[str, list[np.ndarray]] = {"ours": [], "base": [], "truth": []}
     dt = {"ours": 0.0, "base": 0.0, "snow": 0.0}
@@ -130,6 +144,7 @@ def main() -> int:
                 out[key].extend(fn(x) for x in part)
                 dt[key] += time.perf_counter() - t
                 count[key] += len(part)
+        p_plain = np.array([plain_predict(x) for x in texts])
         if not name.startswith("hand") and "only" not in name:
             pooled["ours"].append(np.array(out["ours"]))
             pooled["base"].append(np.array(out["base"]))
@@ -146,7 +161,9 @@ def main() -> int:
             cells.append(f"{sc['accuracy']:8.4f} {'-' if one_class else format(sc['macro_f1'], '.4f'):>6} "
                          f"{format((p[neu] >= 0.5).mean(), '.3f') if neu.any() else '-':>7}"
                          + ("" if key == "snow" else f" {expected_calibration_error(p, truth[:n]):5.3f}"))
-        print(f"{name:27} {len(texts):5d} | " + " | ".join(cells) + f" | {100 * (accs['ours'] - accs['base']):+8.1f}pt")
+        acc_plain = binary_scores(truth, p_plain >= 0.5)["accuracy"]
+        print(f"{name:27} {len(texts):5d} | " + " | ".join(cells) + f" | {100 * (accs['ours'] - accs['base']):+8.1f}pt"
+              f" | {acc_plain:7.4f}")
     truth_all = np.concatenate(pooled["truth"])
     print(f"ECE over every corpus dev post ({len(truth_all)}): ours "
           f"{expected_calibration_error(np.concatenate(pooled['ours']), truth_all):.3f}, baseline "

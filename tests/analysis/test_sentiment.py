@@ -170,3 +170,81 @@ def test_shipped_model_on_the_weibo_dev_split(shared_data):
     _, dev = corpora.split(list(corpora.read_weibo2018(path)))
     right = sum((prob(ex.text) >= 0.5) == (ex.label == "negative") for ex in dev)
     assert right / len(dev) >= 0.82
+
+
+@pytest.mark.parametrize("text, tail", [
+    ("这个政策好是好，就是落实太慢", "落实太慢"),
+    ("新修的公园好是好，就是厕所太少，排队要半小时", "厕所太少，排队要半小时"),
+    ("虽然很累，但是很开心", "很开心"),
+    ("尽管排队很久，可是服务很好！", "服务很好"),
+    ("便宜是便宜，可质量太差", "质量太差"),
+    ("就是这样，但是也要注意安全", None),  # a bare 但是 opens an aside, not a concession
+    ("虽然下雨了，但", None),  # nothing after the turn
+    ("今天天气不错", None),
+    ("", None),
+])
+def test_concession_tail_is_the_clause_after_the_turn(text, tail):
+    from yuqing.analysis.features import concession_tail, normalize
+
+    assert concession_tail(normalize(text)) == (tail if tail is None else normalize(tail))
+
+
+def _tiny_model(fmt_second: bool, concession: bool = True) -> LinearModel:
+    from yuqing.analysis.features import feature_ids, normalize
+
+    buckets = 1 << 12
+    weights = np.zeros((buckets, 2), dtype=np.float32)
+    for word, w in (("太慢", 3.0), ("好", -1.0)):
+        weights[feature_ids(normalize(word), buckets)[-1], 0] = w
+    second = None
+    stack = None
+    if fmt_second:
+        second = np.stack([np.zeros(buckets), np.ones(buckets)], axis=1).astype(np.float32)
+        stack = np.array([1.0, 0.5, -0.5, 0.2])
+    return LinearModel(weights, np.zeros(2), {"format": "yuqing-sentiment/3", "concession": concession}, second, stack)
+
+
+def test_a_stacked_model_saves_and_loads_the_same_numbers(tmp_path):
+    from yuqing.analysis.features import normalize
+
+    model = _tiny_model(True)
+    again = LinearModel.load(model.save(tmp_path / "m.npz"))
+    assert again.second is not None and np.allclose(again.stack, model.stack) and again.concession
+    for text in ("落实太慢", "好是好，就是落实太慢", "好", ""):
+        assert again.logits(normalize(text)) == pytest.approx(model.logits(normalize(text)), abs=1e-3)
+    # the stack: s_A·z_A + s_B·(0 + b_B) + c, head B's u being all zero here
+    assert model.logits("好")[0] == pytest.approx(1.0 * -1.0 + 0.5 * 0.2 - 0.5)
+
+
+def test_the_concession_rule_reads_the_clause_after_the_turn():
+    from yuqing.analysis.features import normalize
+
+    on, off = _tiny_model(False, True), _tiny_model(False, False)
+    text = normalize("好是好，就是落实太慢")
+    assert on.logits(text)[0] > off.logits(text)[0]
+    assert on.logits(text)[0] == pytest.approx(on.logits(normalize("落实太慢"))[0])
+    # a turn towards praise never makes a post less negative than the whole reads
+    calm = normalize("虽然太慢，但是很好")
+    assert on.logits(calm)[0] == off.logits(calm)[0]
+
+
+def test_a_model_of_the_previous_format_still_loads_and_scores(tmp_path):
+    import json as _json
+
+    model = _tiny_model(False, False)
+    path = tmp_path / "old.npz"
+    np.savez_compressed(path, weights=model.weights.astype(np.float16), bias=model.bias,
+                        meta=np.array(_json.dumps({"format": "yuqing-sentiment/2"})))
+    old = LinearModel.load(path)
+    assert old.second is None and not old.concession and list(old.stack) == [1.0, 0.0, 0.0, 0.0]
+    assert old.logits("落实太慢") == pytest.approx(model.logits("落实太慢"))
+
+
+def test_a_model_file_with_a_misshapen_second_head_is_a_clear_error(tmp_path):
+    import json as _json
+
+    path = tmp_path / "bad.npz"
+    np.savez_compressed(path, weights=np.zeros((8, 2), np.float16), bias=np.zeros(2), second=np.zeros((4, 2)),
+                        stack=np.zeros(4), meta=np.array(_json.dumps({"format": "yuqing-sentiment/3"})))
+    with pytest.raises(ConfigError, match="not a yuqing sentiment model.*second head"):
+        LinearModel.load(path)

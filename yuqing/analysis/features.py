@@ -80,6 +80,30 @@ def char_hashes(text: str, orders: Sequence[int] = ORDERS) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 
+# 转折 (concession): in "好是好，就是落实太慢", "虽然…但是…", "X是X，可是…" the clause after the turn
+# carries the writer's stance, and a bag of n-grams lets the praise before it outvote the complaint.
+# Only these concessive frames count: a bare 但是/就是 after a comma also opens asides and
+# emphasis (就是这样, 但是也要注意), and reading every one of them as the stance cost dev points.
+_CONCESSION = re.compile(
+    r"(?:虽然|虽说|尽管).{0,30}?(?:但是|但|可是|却|不过)"
+    r"|(.{1,2})是\1[，,、 ]?(?:就是|但是|但|可是|可|只是|不过)"
+)
+
+
+def concession_tail(text: str) -> str | None:
+    """The clause after the last concessive turn of a normalised text, or None when there is none.
+
+    The tail runs to the end of the text; under two characters it says nothing and is ignored.
+    """
+    last = None
+    for last in _CONCESSION.finditer(text):
+        pass
+    if last is None:
+        return None
+    tail = text[last.end():].strip("，,。！!？? ")
+    return tail if len(tail) >= 2 else None
+
+
 def feature_ids(text: str, buckets: int, orders: Sequence[int] = ORDERS) -> np.ndarray:
     """The distinct buckets (sorted, int64) of a normalised text's features: binary, like training."""
     return np.unique(char_hashes(text, orders) % np.uint64(buckets)).astype(np.int64)

@@ -66,9 +66,15 @@ def _logits(w: np.ndarray, b: float, rows: np.ndarray, cols: np.ndarray, n: int)
     return np.bincount(rows, weights=w[cols], minlength=n) + b
 
 
-def _fit_head(w0: np.ndarray, b0: float, rows: np.ndarray, cols: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Weighted logistic loss + PRIOR/2 |w - w0|^2 over the touched buckets, by Adam (deterministic)."""
+def _fit_head(w0: np.ndarray, b0: float, rows: np.ndarray, cols: np.ndarray, y: np.ndarray,
+              scale: float = 1.0, offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Weighted logistic loss + PRIOR/2 |w - w0|^2 over the touched buckets, by Adam (deterministic).
+
+    The logit is scale·(x·w + b) + offset: head A inside the stack, whose other part (head B, left
+    as it is) is a fixed offset per post.
+    """
     n = len(y)
+    off = np.zeros(n) if offset is None else offset
     touched, local = np.unique(cols, return_inverse=True)
     w = w0[touched].astype(np.float64).copy()
     start = w.copy()
@@ -77,8 +83,8 @@ def _fit_head(w0: np.ndarray, b0: float, rows: np.ndarray, cols: np.ndarray, y: 
     v = np.zeros(len(w) + 1)
     lr, beta1, beta2 = 0.05, 0.9, 0.999
     for t in range(1, STEPS + 1):
-        z = np.bincount(rows, weights=w[local], minlength=n) + b
-        err = CORRECTION_WEIGHT * (calibration.sigmoid(z) - y)
+        z = scale * (np.bincount(rows, weights=w[local], minlength=n) + b) + off
+        err = CORRECTION_WEIGHT * scale * (calibration.sigmoid(z) - y)
         g = np.append(np.bincount(local, weights=err[rows], minlength=len(w)) + PRIOR * (w - start),
                       err.sum() + PRIOR * (b - b0))
         m = beta1 * m + (1 - beta1) * g
@@ -124,7 +130,12 @@ def retrain(current: LinearModel, fixes: list[Example], corpus_dev: dict[str, li
     bias = current.bias.copy()
     rows, cols = _matrix([ex.text for ex in train_rows], current.buckets)
     labels = np.array([ex.label for ex in train_rows])
-    weights[:, 0], bias[0] = _fit_head(weights[:, 0], bias[0], rows, cols, (labels == "negative").astype(float))
+    # only head A moves: head B and the stacker stay as trained on the corpora
+    s_a, s_b, c, _ = current.stack
+    offset = np.array([s_b * current.parts(current.indices(features.normalize(ex.text[:20_000])))[1] + c
+                       for ex in train_rows])
+    weights[:, 0], bias[0] = _fit_head(weights[:, 0], bias[0], rows, cols, (labels == "negative").astype(float),
+                                       float(s_a), offset)
     keep = labels != "negative"
     if keep.any():
         sub = np.flatnonzero(keep)
@@ -134,8 +145,7 @@ def retrain(current: LinearModel, fixes: list[Example], corpus_dev: dict[str, li
         weights[:, 1], bias[1] = _fit_head(weights[:, 1], bias[1], remap[rows[mask]], cols[mask],
                                            (labels[sub] == "positive").astype(float))
     before = score(current, dev)
-    meta = dict(current.meta)
-    model = LinearModel(weights, bias, meta)
+    model = current.with_heads(weights, bias)
     after = score(model, dev)
     drops = [f"{name}: {before[name]['accuracy']:.4f} -> {after[name]['accuracy']:.4f} (n={after[name]['n']})"
              for name in after if after[name]["accuracy"] < before[name]["accuracy"] - MAX_DROP]

@@ -59,6 +59,8 @@ class TrainOptions:
     c_negative: float = 0.4
     c_positive: float = 1.0
     c_plain: float = 0.3
+    c_tfidf: float = 4.0
+    concession: bool = True
     notices: int = 2000
     services: int = 1500
     enquiries: int = 800
@@ -147,8 +149,38 @@ def training_rows(options: TrainOptions) -> tuple[dict[str, list[Example]], dict
     return train_sets, dev_sets
 
 
+def _tfidf(X, idf: np.ndarray):
+    """Binary features times idf, each row scaled to unit length: head B's input (as inference)."""
+    import scipy.sparse as sp
+
+    M = X.multiply(idf).tocsr()
+    norms = np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
+    return sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ M
+
+
+def _fit_second(Xt, y: np.ndarray, w: np.ndarray, options: TrainOptions) -> tuple[np.ndarray, float]:
+    """Head B: L2 logistic regression over the TF-IDF rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=options.c_tfidf, max_iter=3000, random_state=options.seed)
+    model.fit(Xt, y, sample_weight=w)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
+
+
+def _fit_stack(z_a: np.ndarray, z_b: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """(s_A, s_B, c) of the logistic stacker over the two heads' logits on validation rows.
+
+    Barely regularised (C=100): three numbers, thousands of rows. It calibrates the sum as well,
+    as Platt scaling did for head A alone.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    st = LogisticRegression(C=100.0, max_iter=1000).fit(np.c_[z_a, z_b], y)
+    return float(st.coef_[0, 0]), float(st.coef_[0, 1]), float(st.intercept_[0])
+
+
 def train(options: TrainOptions, store: Any = None, echo: Callable[[str], None] = logger.info) -> LinearModel:
-    """Train both heads and measure them on the held-out dev split; returns the model (not saved)."""
+    """Train the heads and measure the model on the held-out dev split; returns the model (not saved)."""
     started = time.time()
     train_sets, dev_sets = training_rows(options)
     fixes = load_corrections(store) if store is not None else []
@@ -160,22 +192,26 @@ def train(options: TrainOptions, store: Any = None, echo: Callable[[str], None] 
     X = vectorize([ex.text for ex in examples], options.buckets)
     corpus = np.array([ex.corpus for ex in examples])
     labels = np.array([ex.label for ex in examples])
+    df = np.asarray(X.sum(axis=0)).ravel()
+    idf = (np.log((1.0 + X.shape[0]) / (1.0 + df)) + 1.0).astype(np.float16).astype(np.float32)
+    Xt = _tfidf(X, idf)
     echo(f"features ready ({time.time() - started:.0f}s)")
 
-    # head 0: negative vs the rest. Fitted first without the validation rows, whose raw logits then
-    # fix the Platt scaling; the head refitted on every training row keeps that scaling.
+    # head 0 = heads A and B stacked. Both are fitted first without the validation rows, whose raw
+    # logits then fit the stacker; the heads refitted on every training row keep its numbers.
     y0 = labels == "negative"
     w0 = np.array([NEGATIVE_WEIGHTS.get(c, 1.0) for c in corpus])
     nb0 = np.isin(corpus, NB_SOURCES)
     held = np.array([zlib.crc32(ex.text.strip().encode("utf-8")) % 100 in VALIDATION for ex in examples])
     fit_rows = ~held & (corpus != "corrections")
-    platt = (1.0, 0.0)
+    stack = (1.0, 0.0, 0.0)
     if held.any() and y0[held].any() and (~y0[held]).any():
-        coef_v, b_v = _fit_head0(X[fit_rows], y0[fit_rows], w0[fit_rows], nb0[fit_rows], options)
-        platt = calibration.fit_platt(X[held] @ coef_v + b_v, y0[held])
-        echo(f"calibration on {int(held.sum())} validation rows: a={platt[0]:.3f} c={platt[1]:.3f}")
+        coef_a, b_a = _fit_head0(X[fit_rows], y0[fit_rows], w0[fit_rows], nb0[fit_rows], options)
+        coef_b, b_b = _fit_second(Xt[fit_rows], y0[fit_rows], w0[fit_rows], options)
+        stack = _fit_stack(X[held] @ coef_a + b_a, Xt[held] @ coef_b + b_b, y0[held])
+        echo(f"stacker on {int(held.sum())} validation rows: s_A={stack[0]:.3f} s_B={stack[1]:.3f} c={stack[2]:.3f}")
     coef0, b0 = _fit_head0(X, y0, w0, nb0, options)
-    coef0, b0 = (coef0 * platt[0]).astype(np.float32), b0 * platt[0] + platt[1]
+    coef_b, b_b = _fit_second(Xt, y0, w0, options)
 
     # head 1: positive vs neutral, among the posts that are not negative
     keep = (labels != "negative") & np.isin(corpus, list(POSITIVE_WEIGHTS))
@@ -185,44 +221,46 @@ def train(options: TrainOptions, store: Any = None, echo: Callable[[str], None] 
     coef1, b1 = _fit(X1, y1, w1, r1, options.c_positive, options.seed)
 
     weights = np.stack([coef0, coef1], axis=1).astype(np.float16).astype(np.float32)
+    second = np.stack([coef_b * idf, idf], axis=1).astype(np.float16).astype(np.float32)
     bias = np.array([b0, b1])
-    figures = evaluate(weights, bias, dev_sets, options.buckets)
-    for name, fig in figures.items():
-        echo(f"dev {name}: " + ", ".join(f"{k}={v}" for k, v in fig.items()))
     meta = {
         "format": FORMAT,
         "created": date.today().isoformat(),
         "seed": options.seed,
         "buckets": options.buckets,
         "features": "character 1/2/3-grams (spaces dropped, digits as 0); hashed (MurmurHash3 finaliser), binary",
+        "concession": options.concession,
         "params": {"c_negative": options.c_negative, "c_positive": options.c_positive, "c_plain": options.c_plain,
-                   "ensemble_nb_share": ENSEMBLE,
+                   "c_tfidf": options.c_tfidf, "ensemble_nb_share": ENSEMBLE,
                    "negative_weights": NEGATIVE_WEIGHTS, "positive_weights": POSITIVE_WEIGHTS},
         "sources": {name: {"file": corpora.FILES.get(name, ""), "train": len(train_sets[name]),
                            "dev": len(dev_sets.get(name, []))} for name in train_sets},
         "dev_split": f"{corpora.DEV_SHARE}% of each corpus by CRC-32 of the text, never trained on",
-        "dev": figures,
-        "calibration": {"platt_a": round(platt[0], 4), "platt_c": round(platt[1], 4),
+        "calibration": {"stack_a": round(stack[0], 4), "stack_b": round(stack[1], 4), "stack_c": round(stack[2], 4),
                         "validation": f"CRC-32 % 100 in {VALIDATION.start}..{VALIDATION.stop - 1} of training rows"},
-        "train_seconds": round(time.time() - started, 1),
     }
-    return LinearModel(weights, bias, meta)
+    model = LinearModel(weights, bias, meta, second, np.array([stack[0], stack[1], stack[2], b_b]))
+    model.meta["dev"] = evaluate(model, dev_sets)
+    for name, fig in model.meta["dev"].items():
+        echo(f"dev {name}: " + ", ".join(f"{k}={v}" for k, v in fig.items()))
+    model.meta["train_seconds"] = round(time.time() - started, 1)
+    return model
 
 
-def evaluate(weights: np.ndarray, bias: np.ndarray, dev_sets: dict[str, list[Example]], buckets: int) -> dict[str, dict]:
-    """Negative-vs-not accuracy/F1 per dev corpus, and how neutral dev posts fare."""
+def evaluate(model: LinearModel, dev_sets: dict[str, list[Example]]) -> dict[str, dict]:
+    """Negative-vs-not accuracy/F1 per dev corpus, and how neutral dev posts fare (inference's own path)."""
     out: dict[str, dict] = {}
     for name, rows in dev_sets.items():
         if not rows:
             continue
-        Xd = vectorize([ex.text for ex in rows], buckets)
-        p_neg = 1 / (1 + np.exp(-(Xd @ weights[:, 0] + bias[0])))
+        z = np.array([model.logits(features.normalize(ex.text[:20_000])) for ex in rows], dtype=np.float64)
+        p_neg = calibration.sigmoid(z[:, 0])
         truth = np.array([ex.label == "negative" for ex in rows])
         fig: dict[str, Any] = binary_scores(truth, p_neg >= 0.5)
         fig["ece"] = round(calibration.expected_calibration_error(p_neg, truth), 4)
         neutral = np.array([ex.label == "neutral" for ex in rows])
         if neutral.any():
-            p_pos = 1 / (1 + np.exp(-(Xd @ weights[:, 1] + bias[1])))
+            p_pos = calibration.sigmoid(z[:, 1])
             fig["neutral_flagged_negative"] = round(float((p_neg[neutral] >= 0.5).mean()), 4)
             fig["neutral_kept_neutral"] = round(float(((p_neg[neutral] < 0.5) & (p_pos[neutral] < 0.5)).mean()), 4)
         out[name] = fig
