@@ -111,6 +111,7 @@ class SourceConfig:
     proxy: str = _help("HTTP proxy URL for this source only", default="")
     headers: dict[str, str] = _help("extra request headers", default_factory=dict)
     match_all: bool = _help("keep every post, even without a locality name (local sources)", default=False)
+    title: str = _help("what people see in emails and pages, e.g. 清溪问政 (default: the name)", default="")
     # html
     selector_type: str = _help("html: css | xpath", default="css")
     item: str = _help("html: selector of one post on the list page", default="")
@@ -137,7 +138,7 @@ _TYPE_KEYS: dict[str, set[str]] = {
     "liuyan": {"fid"},
 }
 _COMMON_SOURCE_KEYS = {
-    "name", "type", "url", "every", "cron", "enabled", "weight", "delay", "timeout",
+    "name", "title", "type", "url", "every", "cron", "enabled", "weight", "delay", "timeout",
     "max_pages", "cookies", "proxy", "headers", "match_all",
 }
 
@@ -275,6 +276,13 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.path(self.store.path)
+
+    def source_title(self, name: str) -> str:
+        """A source's `title` for people (emails, pages), else its config name."""
+        for src in self.sources:
+            if src.name == name:
+                return src.title or src.name
+        return name
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:

@@ -131,10 +131,10 @@ def _view(alert: Alert, settings: Settings, tz: ZoneInfo) -> dict[str, Any]:
         "from_level": LEVEL_ZH.get(escalations[-1].get("from", ""), "") + "色" if escalations else "",
         "summary": summary(alert), "problem": "",
         "windows": windows,
-        "posts": [{"title": p.get("title") or "(无标题)", "url": p.get("url") or "", "source": p.get("source", ""),
+        "posts": [{"title": p.get("title") or "(无标题)", "url": p.get("url") or "", "source": settings.source_title(p.get("source", "")),
                    "when": _local(p.get("ts"), tz)} for p in ex.get("top_posts") or []],
         "terms": "、".join(str(t[0]) for t in ex.get("top_terms") or []),
-        "sources": "、".join(f"{s[0]} {s[1]} 条" for s in ex.get("sources") or []),
+        "sources": "、".join(f"{settings.source_title(s[0])} {s[1]} 条" for s in ex.get("sources") or []),
         "topics": "、".join(f"{t[0]} {t[1]} 条" for t in ex.get("topics") or []),
         "event": (f"{event.get('title')}（{'共 %s 条，' % event['size'] if event.get('size') else ''}"
                   f"{_local(event.get('first_seen'), tz)} 起）" if event else ""),
