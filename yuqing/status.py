@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from yuqing.models import from_iso
+from yuqing.localtime import shown
 from yuqing.settings import Settings
 from yuqing.store import Store
 
@@ -41,6 +41,7 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
             daemon.update(running=False, stale=True)
     last_digest = store.query("SELECT date, built_at FROM digests ORDER BY date DESC LIMIT 1")
     return {
+        "timezone": settings.digest.timezone,
         "store": str(store.path),
         "posts": store.count_posts(),
         "sources": sources,
@@ -50,14 +51,12 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
     }
 
 
-def _ago(value: str | None) -> str:
-    if not value:
-        return "never"
-    when = from_iso(value)
-    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else value
-
-
 def render(report: dict[str, Any]) -> str:
+    tz = report.get("timezone") or "Asia/Shanghai"
+
+    def _ago(value: str | None) -> str:
+        return shown(value, tz, empty="never")
+
     lines = [f"store: {report['store']} ({report['posts']} posts)", "", "sources:"]
     if not report["sources"]:
         lines.append("  (none)")
@@ -89,4 +88,5 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", "daemon: never started on this store"]
     d = report["last_digest"]
     lines += ["", f"last digest: {d['date']} (built {_ago(d['built_at'])})" if d else "last digest: none yet"]
+    lines += ["", f"times in {tz}"]
     return "\n".join(lines)

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from yuqing.models import LEVEL_NAMES, LEVEL_ZH, Alert, from_iso
+from yuqing.localtime import shown as shown_time
+from yuqing.models import LEVEL_NAMES, LEVEL_ZH, Alert
 from yuqing.settings import Settings
 
 COLOURS = {"blue": "#1f6fd1", "yellow": "#c99a00", "orange": "#e06c00", "red": "#c8102e"}
@@ -96,8 +97,7 @@ def window_zh(name: str) -> str:
 
 
 def _local(value: str | None, tz: ZoneInfo) -> str:
-    parsed = from_iso(value)
-    return parsed.astimezone(tz).strftime("%m-%d %H:%M") if parsed else ""
+    return shown_time(value, str(tz), empty="")
 
 
 def summary(alert: Alert) -> str:
@@ -170,5 +170,5 @@ def render_alerts(settings: Settings, alerts: list[Alert], now: datetime) -> tup
         shown.update(p["url"] for p in fresh)
     subject = subject_for(alerts, settings)
     context = {"subject": subject, "locality": settings.locality.name, "alerts": views,
-               "now": now.astimezone(tz).strftime("%Y-%m-%d %H:%M")}
+               "now": shown_time(now, settings.digest.timezone)}
     return subject, _HTML_TEMPLATE.render(**context), _TEXT_TEMPLATE.render(**context)
