@@ -71,3 +71,28 @@ def test_alerts_list_and_show_use_local_time_and_show_when_the_alert_was_raised(
     _only_local_stamps(out, f"开始 {raised}", f"检测时间：{raised}")
     assert shown(datetime.now(timezone.utc), "Asia/Shanghai") not in out or raised == shown(datetime.now(timezone.utc), "Asia/Shanghai")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", raised) and FORMAT == "%Y-%m-%d %H:%M"
+
+
+def test_cases_list_and_show_use_local_time(write_config):
+    from tests.alerts.helpers import T0, background, spike
+    from yuqing import settings as settings_mod
+    from yuqing.alerts import detector
+
+    cfg = write_config('\n[alerts]\noutbox = "outbox"\n\n[[units]]\nname = "县水务局"\n')
+    settings = settings_mod.load(cfg)
+    now = T0 + timedelta(weeks=3, hours=10)
+    with Store(settings.db_path) as store:
+        background(store, T0, 24 * 22)
+        spike(store, now + timedelta(minutes=5), 14, title="城东停水三天", topics=["民生"])
+        detector.detect(settings, store, now + timedelta(minutes=50))
+    runner = CliRunner()
+    [case] = json.loads(runner.invoke(cli, ["--config", str(cfg), "cases", "list", "--json"]).output)
+    cid = str(case["id"])
+    assigned = runner.invoke(cli, ["--config", str(cfg), "cases", "assign", cid, "--unit", "县水务局", "--due", "6h",
+                                   "--by", "张三"])
+    assert assigned.exit_code == 0, assigned.output
+    [data] = json.loads(runner.invoke(cli, ["--config", str(cfg), "cases", "show", cid, "--json"]).output)
+    listed = runner.invoke(cli, ["--config", str(cfg), "cases", "list"]).output
+    _only_local_stamps(listed, f"时限 {shown(data['due_at'], 'Asia/Shanghai')}")
+    out = runner.invoke(cli, ["--config", str(cfg), "cases", "show", cid]).output
+    _only_local_stamps(out, *(shown(step["at"], "Asia/Shanghai") for step in data["timeline"]))
