@@ -50,3 +50,38 @@ def test_crawl_progress_in_a_pipe_prints_only_the_table(monkeypatch, capsys):
     progress.finished(CrawlStats(source="a"))
     out = capsys.readouterr().out
     assert "\r" not in out and "done, crawling" not in out and out.splitlines()[2].split()[-1] == "ok"
+
+
+def test_check_notes_what_a_preset_still_needs(write_config):
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    config = write_config('''
+[[sources]]
+name = "tieba-forum"
+type = "tieba"
+forum = "芦山"
+
+[[sources]]
+name = "tieba-ok"
+type = "tieba"
+forum = "芦山"
+cookies = "BAIDUID=x; BDUSS=abc"
+
+[[sources]]
+name = "tieba-search"
+type = "tieba"
+keyword = "芦山"
+
+[[sources]]
+name = "weibo"
+type = "weibo"
+''')
+    result = CliRunner().invoke(cli, ["--config", str(config), "check"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    after = {lines[i - 1].split()[0]: line for i, line in enumerate(lines) if "note:" in line}
+    assert set(after) == {"tieba-forum", "weibo"}
+    assert 'needs cookies = "BDUSS=..."' in after["tieba-forum"] and "/baidu/tieba/forum" in after["tieba-forum"]
+    assert "has no cookie" in after["weibo"]
