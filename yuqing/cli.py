@@ -137,6 +137,8 @@ def check(app: App) -> None:
     \b
         yuqing --config yuqing.toml check
     """
+    from yuqing.crawlers.commands import source_notes
+
     s = app.settings
     missing = settings_mod.missing_files(s)
     for key, path in missing:
@@ -153,6 +155,8 @@ def check(app: App) -> None:
         state = "" if src.enabled else " (disabled)"
         target = src.url or src.keyword or src.forum or src.fid or "(preset default)"
         click.echo(f"  {src.name:20} {src.type:7} {rhythm:16} {target}{state}")
+        for note in source_notes(src):
+            click.echo(f"  {'':20} note: {note}")
 
 
 def _human(seconds: float) -> str:

@@ -121,6 +121,7 @@ class SourceConfig:
     match_all: bool = _help("keep every post, even without a locality name (local sources)", default=False)
     refresh: Duration = _help("re-visit the posts first seen this recently on each run, e.g. '48h' (0: never)",
                               default=Duration(0))
+    title: str = _help("what people see in emails and pages, e.g. 清溪问政 (default: the name)", default="")
     # html
     selector_type: str = _help("html: css | xpath", default="css")
     item: str = _help("html: selector of one post on the list page", default="")
@@ -149,7 +150,7 @@ _TYPE_KEYS: dict[str, set[str]] = {
 }
 HOTLIST_EVERY = 600.0  # a hot list changes by the minute: polled every 10 minutes unless `every` says otherwise
 _COMMON_SOURCE_KEYS = {
-    "name", "type", "url", "every", "cron", "enabled", "weight", "delay", "timeout",
+    "name", "title", "type", "url", "every", "cron", "enabled", "weight", "delay", "timeout",
     "max_pages", "cookies", "proxy", "headers", "match_all", "refresh",
 }
 
@@ -300,6 +301,13 @@ class Settings:
 
             return parse(self.store.url, self.base_dir)
         return self.path(self.store.path)
+
+    def source_title(self, name: str) -> str:
+        """A source's `title` for people (emails, pages), else its config name."""
+        for src in self.sources:
+            if src.name == name:
+                return src.title or src.name
+        return name
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from yuqing.models import from_iso
+from yuqing.localtime import shown
 from yuqing.settings import Settings
 from yuqing.store import Store
 
@@ -49,6 +49,7 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
         url = configured_channels.get(row["name"])
         channels.append({**row, "configured": url is not None, "url": describe_url(url) if url else row.get("url", "")})
     return {
+        "timezone": settings.digest.timezone,
         "store": str(store.path),
         "posts": store.count_posts(),
         "sources": sources,
@@ -60,14 +61,12 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
     }
 
 
-def _ago(value: str | None) -> str:
-    if not value:
-        return "never"
-    when = from_iso(value)
-    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else value
+def _ago(value: str | None, tz: str = "Asia/Shanghai") -> str:
+    return shown(value, tz, empty="never")
 
 
 def render(report: dict[str, Any]) -> str:
+    tz = report.get("timezone") or "Asia/Shanghai"
     checked = ", quick_check ok" if report.get("integrity") == "ok" else ""
     lines = [f"store: {report['store']} ({report['posts']} posts{checked})", "", "sources:"]
     if not report["sources"]:
@@ -83,7 +82,7 @@ def render(report: dict[str, Any]) -> str:
         health = "OK" if not s["last_error"] else f"FAILING ({s['failures_in_a_row']} in a row): {s['last_error']}"
         if not s["configured"]:
             health += " [no longer configured]"
-        lines.append(f"  {s['name']:20} last run {_ago(s['last_run_at'])}  {counts}  total {s['posts']}")
+        lines.append(f"  {s['name']:20} last run {_ago(s['last_run_at'], tz)}  {counts}  total {s['posts']}")
         lines.append(f"  {'':20} {health}")
     b = report["backlog"]
     lines += ["", f"backlog: {b['unanalysed_posts']} unanalysed posts, {b['undelivered']} undelivered messages, "
@@ -94,13 +93,14 @@ def render(report: dict[str, Any]) -> str:
         running = "running" if daemon.get("running") else "stopped"
         if daemon.get("stale"):
             running = "not running (it stopped without a clean exit)"
-        lines += ["", f"daemon: {running} (pid {daemon.get('pid')}, updated {_ago(daemon.get('updated_at'))})"]
+        lines += ["", f"daemon: {running} (pid {daemon.get('pid')}, updated {_ago(daemon.get('updated_at'), tz)})"]
         for job in daemon["jobs"]:
-            lines.append(f"  {job['id']:28} next run {_ago(job.get('next_run'))}")
+            lines.append(f"  {job['id']:28} next run {_ago(job.get('next_run'), tz)}")
     else:
         lines += ["", "daemon: never started on this store"]
     d = report["last_digest"]
-    lines += ["", f"last digest: {d['date']} (built {_ago(d['built_at'])})" if d else "last digest: none yet"]
+    lines += ["", f"last digest: {d['date']} (built {_ago(d['built_at'], tz)})" if d else "last digest: none yet"]
+    lines += ["", f"times in {tz}"]
     return "\n".join(lines)
 
 
@@ -108,12 +108,13 @@ def _render_channels(report: dict[str, Any]) -> list[str]:
     channels = report.get("channels") or []
     if not channels:
         return []
+    tz = report.get("timezone") or "Asia/Shanghai"
     lines = ["", "delivery channels:"]
     for c in channels:
         where = f" {c['url']}" if c.get("url") and c["url"] != c["name"] else ""
         counts = f"{c['waiting'] or 0} waiting, {c['failed'] or 0} failed, {c['sent'] or 0} sent"
-        lines.append(f"  {c['name']}{where}: {counts}; last tried {_ago(c.get('last_attempt_at'))}, "
-                     f"last delivered {_ago(c.get('last_ok_at'))}")
+        lines.append(f"  {c['name']}{where}: {counts}; last tried {_ago(c.get('last_attempt_at'), tz)}, "
+                     f"last delivered {_ago(c.get('last_ok_at'), tz)}")
         if not c["configured"]:
             lines.append("      no longer configured: `yuqing deliver --retry-failed --to NAME` sends its messages elsewhere")
         if c.get("last_error"):

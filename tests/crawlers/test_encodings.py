@@ -86,3 +86,9 @@ def test_chinese_legacy_codes_are_not_mistaken_for_japanese_or_korean(sample, co
     text, name = decode_body(sample.encode(codec))
     assert text == sample and name in ("gb18030", "big5")
     assert to_simplified(text)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_mostly_chinese_utf16_without_a_mark_is_sniffed(codec):
+    text = '{"t":"' + "芦山县龙门乡停水一天，居民用水困难，请有关部门尽快解决。" * 8 + '"}'
+    assert decode_body(text.encode(codec)) == (text, codec)

@@ -120,3 +120,34 @@ def test_issue_11_sources_against_a_local_site(tmp_path):
     assert lines["liuyan"][-1] == "ok" and details and all(d.get("fromTrash") == 0 for d in details)
     assert "liuyan-waf: blocked: web-firewall challenge page (HTTP 521) from 127.0.0.1:" in out
     assert lines["slow"][-1] == "ok"
+
+
+def test_a_feed_that_empties_after_giving_posts_raises_the_source_alert(tmp_path):
+    """RSSHub answers a blocked route with a valid but empty channel: no error anywhere, so only the
+    parsed-0 rule can tell the analysts (here after 3 runs, [alerts] source_failures)."""
+    from tests.crawlers.test_runner import feed
+    from yuqing import settings as settings_mod
+    from yuqing.alerts import detector
+    from yuqing.crawlers.runner import crawl_one
+    from yuqing.store import Store
+
+    site = LocalSite().start()
+    site.routes["/rss.xml"] = Response(feed(("芦山县停水", "http://bbs.example.cn/1", "龙门乡停水"),
+                                            ("芦山县停电", "http://bbs.example.cn/2", "飞仙关停电")),
+                                       content_type="application/rss+xml")
+    config = write(tmp_path, f'\n[[sources]]\nname = "rsshub"\ntitle = "RSSHub·贴吧"\ntype = "feed"\n'
+                             f'url = "{site.url}/rss.xml"\n\n[alerts]\noutbox = "outbox"\n')
+    settings = settings_mod.load(config)
+    try:
+        assert crawl_one(settings, "rsshub").new == 2
+        site.routes["/rss.xml"] = Response(feed(), content_type="application/rss+xml")
+        for _ in range(3):
+            stats = crawl_one(settings, "rsshub")
+            assert stats.ok and stats.fetched == 0 and stats.pages == 1
+    finally:
+        site.stop()
+    with Store(settings.db_path) as store:
+        changed = [a for a in detector.detect(settings, store) if a.kind == "source"]
+    (alert,) = changed
+    assert alert.title == "数据源「RSSHub·贴吧」" and alert.level == "blue"
+    assert "fetched 3 pages, parsed 0 posts: layout changed?" in alert.explanation["problem"]

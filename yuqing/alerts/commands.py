@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from yuqing.cli import App, fail, pass_app
-from yuqing.models import LEVEL_NAMES, utcnow
+from yuqing.localtime import shown
+from yuqing.models import LEVEL_NAMES, from_iso, utcnow
 from yuqing.settings import parse_duration
 
 STATE_ZH = {"open": "未解除", "escalated": "已升级", "resolved": "已解除"}  # as on the web
@@ -94,6 +95,7 @@ def list_alerts(app: App, show_all: bool = False, limit: int = 50, as_json: bool
     store = app.store(readonly=True) if app.settings.db_path.exists() else app.store()
     sql = "SELECT * FROM alerts" + ("" if show_all else " WHERE state != 'resolved'") + " ORDER BY id DESC LIMIT ?"
     rows = store.query(sql, [limit])
+    tz = app.settings.digest.timezone
     if not rows and not as_json:
         click.echo("no alerts" if show_all else "no open alerts")
     for row in rows:
@@ -103,7 +105,7 @@ def list_alerts(app: App, show_all: bool = False, limit: int = 50, as_json: bool
             continue
         ack = f" 已确认({row['acknowledged_by']})" if row["acknowledged_by"] else ""
         click.echo(f"#{row['id']:<5} {LEVEL_NAMES.get(row['level'], row['level']):10} "
-                   f"{STATE_ZH.get(row['state'], row['state'])} {row['opened_at']} {row['kind']:8} {row['title']}{ack}")
+                   f"{STATE_ZH.get(row['state'], row['state'])} {shown(row['opened_at'], tz)} {row['kind']:8} {row['title']}{ack}")
 
 
 def _alert_row(app: App, alert_id: int, readonly: bool) -> tuple[Any, dict[str, Any]]:
@@ -137,11 +139,15 @@ def show_alert(app: App, alert_id: int, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     alert = to_alert(row)
-    _, _, text = render_alerts(app.settings, [alert], utcnow())
+    # 检测时间 is when detection raised it, not the moment someone looks
+    raised = from_iso(row["opened_at"]) or utcnow()
+    _, _, text = render_alerts(app.settings, [alert], raised)
+    tz = app.settings.digest.timezone
     click.echo(f"预警 #{alert.id}  {LEVEL_NAMES.get(alert.level)}  {STATE_ZH.get(alert.state, alert.state)}")
-    click.echo(f"开始 {row['opened_at']}  更新 {row['updated_at']}  解除 {row['resolved_at'] or '-'}")
+    click.echo(f"开始 {shown(row['opened_at'], tz)}  更新 {shown(row['updated_at'], tz)}  "
+               f"解除 {shown(row['resolved_at'], tz, empty='-')}")
     if row["acknowledged_by"]:
-        click.echo(f"确认 {row['acknowledged_by']} {row['acknowledged_at']}：{row['ack_note'] or ''}")
+        click.echo(f"确认 {row['acknowledged_by']} {shown(row['acknowledged_at'], tz)}：{row['ack_note'] or ''}")
     click.echo(text)
     for d in sent:
         click.echo(f"delivery #{d['id']} {d['channel']} {d['state']} attempts={d['attempts']}"

@@ -89,10 +89,10 @@ def check_sources(settings: Settings, store: Store, now: datetime) -> list[Any]:
         if name not in enabled and name not in open_keys:
             continue
         if name not in enabled:  # removed or disabled: nothing to watch any more
-            findings.append(Finding(kind="source", key=name, title=f"数据源「{name}」", fired=False, level=None, quiet=True))
+            findings.append(Finding(kind="source", key=name, title=f"数据源「{settings.source_title(name)}」", fired=False, level=None, quiet=True))
             continue
         level, problem, details = diagnose(settings, store, row, now)
-        finding = Finding(kind="source", key=name, title=f"数据源「{name}」", fired=level is not None,
+        finding = Finding(kind="source", key=name, title=f"数据源「{settings.source_title(name)}」", fired=level is not None,
                           level=level, quiet=level is None)
         if level:
             finding.explanation = {"scope": {"kind": "source", "key": name, "title": finding.title},

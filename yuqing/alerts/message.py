@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from yuqing.delivery.safety import safe_url, visible  # noqa: F401 - also used by the tests from here
-from yuqing.models import LEVEL_NAMES, LEVEL_ZH, Alert, from_iso
+from yuqing.localtime import shown as shown_time
+from yuqing.models import LEVEL_NAMES, LEVEL_ZH, Alert
 from yuqing.settings import Settings
 
 COLOURS = {"blue": "#1f6fd1", "yellow": "#c99a00", "orange": "#e06c00", "red": "#c8102e"}
@@ -98,8 +99,7 @@ def window_zh(name: str) -> str:
 
 
 def _local(value: str | None, tz: ZoneInfo) -> str:
-    parsed = from_iso(value)
-    return parsed.astimezone(tz).strftime("%m-%d %H:%M") if parsed else ""
+    return shown_time(value, str(tz), empty="")
 
 
 def _hotlist_summary(ex: dict[str, Any]) -> str:
@@ -156,10 +156,10 @@ def _view(alert: Alert, settings: Settings, tz: ZoneInfo) -> dict[str, Any]:
         "summary": summary(alert), "problem": "",
         "windows": windows,
         "posts": [{"title": visible(p.get("title")) or "(无标题)", "url": visible(p.get("url")),
-                   "href": safe_url(p.get("url")), "source": visible(p.get("source", "")),
+                   "href": safe_url(p.get("url")), "source": visible(settings.source_title(p.get("source", ""))),
                    "when": _local(p.get("ts"), tz)} for p in ex.get("top_posts") or []],
         "terms": "、".join(visible(t[0]) for t in ex.get("top_terms") or []),
-        "sources": "、".join(f"{s[0]} {s[1]} 条" for s in ex.get("sources") or []),
+        "sources": "、".join(f"{visible(settings.source_title(s[0]))} {s[1]} 条" for s in ex.get("sources") or []),
         "topics": "、".join(f"{t[0]} {t[1]} 条" for t in ex.get("topics") or []),
         "event": (f"{visible(event.get('title'))}（{'共 %s 条，' % event['size'] if event.get('size') else ''}"
                   f"{_local(event.get('first_seen'), tz)} 起）" if event else ""),
@@ -195,5 +195,5 @@ def render_alerts(settings: Settings, alerts: list[Alert], now: datetime) -> tup
         shown.update(p["url"] for p in fresh)
     subject = subject_for(alerts, settings)
     context = {"subject": subject, "locality": settings.locality.name, "alerts": views,
-               "now": now.astimezone(tz).strftime("%Y-%m-%d %H:%M")}
+               "now": shown_time(now, settings.digest.timezone)}
     return subject, _HTML_TEMPLATE.render(**context), _TEXT_TEMPLATE.render(**context)

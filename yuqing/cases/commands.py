@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from yuqing.cases import model
+from yuqing.localtime import shown
 from yuqing.cli import App, fail, pass_app
 
 
@@ -40,7 +41,7 @@ def _print(app: App, store: Any, cases: list[dict[str, Any]], as_json: bool, bri
     for c in cases:
         late = " 已超期" if c["overdue"] else ""
         unit = f" {c['unit']}" if c["unit"] else ""
-        due = f" 时限 {c['due_at']}" if c["due_at"] else ""
+        due = f" 时限 {shown(c['due_at'], app.settings.digest.timezone)}" if c["due_at"] else ""
         click.echo(f"#{c['id']:<4} {c['state']:<4} {c['level_name']:<8}{unit}{due}{late}  {c['title']}")
 
 
@@ -111,7 +112,7 @@ def show_case(app: App, case_id: int, as_json: bool) -> None:
     effect = data["effect"]
     click.echo(f"效果：{effect['words']}（基线 {effect['baseline']}/小时，回应前 {effect['before']}，回应后 {effect['after']}）")
     for step in data["timeline"]:
-        click.echo(f"  {step['at']} {step['who']} {step['action_name']} -> {step['state']} {step['note']}")
+        click.echo(f"  {shown(step['at'], app.settings.digest.timezone)} {step['who']} {step['action_name']} -> {step['state']} {step['note']}")
 
 
 by_option = click.option("--by", "by", default=None, help="Who does this (default: your login name).")

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 
 from yuqing.alerts import message
 from yuqing.cases import model
 from yuqing.delivery import outbox
-from yuqing.models import Alert, from_iso
+from yuqing.localtime import shown
+from yuqing.models import Alert
 from yuqing.settings import Settings
 from yuqing.store import Store
 
@@ -76,10 +76,7 @@ def link(settings: Settings, case_id: int) -> str:
 
 
 def local(settings: Settings, value: str | None) -> str:
-    parsed = from_iso(value)
-    if parsed is None:
-        return "—"
-    return parsed.astimezone(ZoneInfo(settings.digest.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+    return shown(value, settings.digest.timezone)
 
 
 def fired_windows(alerts: list[Alert]) -> str:

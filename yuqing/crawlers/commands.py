@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 import click
 
 from yuqing.models import CrawlStats
 
 logger = logging.getLogger(__name__)
+
+
+def source_notes(src: Any) -> list[str]:
+    """What a configured source still needs before its site will answer (shown by `yuqing check`)."""
+    if not src.enabled:
+        return []
+    cookies = src.cookies or ""
+    if src.type == "tieba" and src.forum and not src.keyword and "/" not in (src.url.split("://", 1)[-1].rstrip("/")):
+        if not re.search(r"(^|[;\s])BDUSS=", cookies):
+            return ['needs cookies = "BDUSS=..." (your own Baidu login): Tieba forum lists now come only from '
+                    "its signed client API; or use RSSHub's /baidu/tieba/forum route (README, Sources)"]
+    if src.type == "weibo" and not cookies:
+        return ["has no cookie: m.weibo.cn search mostly answers \"login required\" without one (README, Sources)"]
+    return []
 
 
 def stats_header(width: int) -> list[str]:

@@ -65,12 +65,32 @@ def sniff_wide(body: bytes) -> str | None:
     if zeros[0] > 0.95 and zeros[1] > 0.95 and zeros[3] < 0.5:
         return "utf-32-be"
     even, odd = (zeros[0] + zeros[2]) / 2, (zeros[1] + zeros[3]) / 2
-    # markup is ASCII: one byte of each of its characters is zero, on the high end
-    if odd > 0.3 and even < 0.05:
+    # markup is ASCII: one byte of each of its characters is zero, on the high end; Chinese text
+    # between the tags has no zero byte (一 U+4E00 aside), and narrow encodings none at all
+    if odd > 0.1 and even < odd / 4:
         return "utf-16-le"
-    if even > 0.3 and odd < 0.05:
+    if even > 0.1 and odd < even / 4:
         return "utf-16-be"
+    # mostly Chinese, a few ASCII characters: few zero bytes (and 一, U+4E00, has one too), in bytes
+    # that are not UTF-8. The right byte order reads as Chinese and ASCII; the wrong one scatters
+    # the characters over unrelated blocks.
+    if head.count(0) >= 4 and _decoded(body, "utf-8") is None:
+        scored = [(_plausible(text), name) for name in ("utf-16-le", "utf-16-be")
+                  if (text := _decoded(head[: len(head) - len(head) % 2], name)) is not None]
+        if scored:
+            score, name = max(scored)
+            if score >= 0.9:
+                return name
     return None
+
+
+def _plausible(text: str) -> float:
+    """Share of characters a Chinese page is made of: ASCII, CJK ideographs, CJK and full-width punctuation."""
+    if not text:
+        return 0.0
+    good = sum(1 for c in text if c.isascii() or "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
+               or "\uff00" <= c <= "\uffef" or "\u2010" <= c <= "\u2027")
+    return good / len(text)
 
 
 def _share(text: str, test: "re.Pattern[str]") -> float:

@@ -265,7 +265,7 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         [to_iso(start), to_iso(end)],
     )
     topics, sources = splits(rows)
-    return {
+    return _titled(settings, {
         "date": day.isoformat(),
         "locality": settings.locality.name,
         "timezone": settings.digest.timezone,
@@ -279,7 +279,19 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         "trend": hourly(settings, rows),
         "health": source_health(settings, store, end, rows),
         "cases": _cases(settings, store, start, end),
-    }
+    })
+
+
+def _titled(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
+    """Sources by their `title` (清溪问政), as people know them, not their config names."""
+    title = settings.source_title
+    for post in data["negatives"]:
+        post["source"] = title(post["source"])
+    for event in data["events"]:
+        event["sources"] = [title(name) for name in event["sources"]]
+    for row in data["sources"] + data["health"]["problems"]:
+        row["name"] = title(row["name"])
+    return data
 
 
 def _cases(settings: Settings, store: Store, start: datetime, end: datetime) -> dict[str, Any]:

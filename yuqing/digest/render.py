@@ -80,6 +80,7 @@ def make_env() -> jinja2.Environment:
         FONTS=FONTS, LEVEL_NAMES=LEVEL_NAMES, LEVEL_ZH=LEVEL_ZH, LEVEL_COLORS=LEVEL_COLORS,
         STATE_NAMES=STATE_NAMES, LABEL_NAMES=LABEL_NAMES, KIND_NAMES=KIND_NAMES, HEALTH_NAMES=HEALTH_NAMES,
         charts=charts, user=None, csrf="", flash=None, error=None,
+        source_title=str,  # the web app passes Settings.source_title; a built digest is titled already
     )
     return env
 

@@ -38,6 +38,7 @@ def page(app: WebApp, req: Request, template: str, *, status: int = 200, **ctx: 
         return datetime.fromisoformat(value).astimezone(tz).strftime(fmt) if value else "—"
 
     ctx.setdefault("title", "舆情监测")
+    ctx.setdefault("source_title", app.settings.source_title)
     html = render.web_page(template, user=req.user, csrf=app.csrf(req), local=local, req=req, **ctx)
     return Response(html, status)
 

@@ -1,0 +1,30 @@
+"""Times shown to people: in `[digest] timezone`, one format everywhere (CLI, alert emails, notices).
+
+Stored times stay UTC ISO stamps (and `--json` output keeps them so, for programs); only what a
+person reads goes through `shown`, so a status line, an alert and a case show 2024-06-14 10:30 alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from yuqing.models import from_iso
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "%Y-%m-%d %H:%M"
+
+
+def shown(value: str | datetime | None, timezone: str, empty: str = "—") -> str:
+    """A stored time (ISO text or an aware datetime) as people read it, in `timezone`."""
+    if value is None or value == "":
+        return empty
+    try:
+        when = from_iso(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)  # not a time we wrote: show it as it is rather than fail
+    if when is None:
+        return empty
+    return when.astimezone(ZoneInfo(timezone)).strftime(FORMAT)
