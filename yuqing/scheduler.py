@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
@@ -40,12 +39,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from yuqing.daemon.children import descendants, stop_processes
 from yuqing.daemon.housekeeping import housekeep
+from yuqing.daemon.integrity import damage_in, send_health_alert
 from yuqing.daemon.pipeline import Pipeline
 from yuqing.lock import DaemonLock
 from yuqing.models import from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store, StoreDamaged
-from yuqing.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -320,14 +319,9 @@ class Daemon:
     def _failed(self, what: str, exc: BaseException) -> None:
         """Log a job's failure; a sign of damage (not a lock timeout) has the store checked at once."""
         _log_failure(what, exc)
-        if isinstance(exc, StoreDamaged):
-            self._store_damaged(str(exc))
-        elif isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-            try:
-                with Store(self.settings.db_path, readonly=True) as probe:
-                    probe.verify()
-            except StoreError as damage:
-                self._store_damaged(str(damage))
+        words = damage_in(exc, self.settings.db_path)
+        if words:
+            self._store_damaged(words)
 
     def _store_damaged(self, words: str) -> None:
         if self.damaged:
@@ -338,20 +332,8 @@ class Daemon:
         threading.Thread(target=self._send_health, args=(words,), name="health", daemon=True).start()
 
     def _send_health(self, words: str) -> None:
-        """Tell every channel straight away, without the queue: the queue lives in the damaged store."""
         try:
-            from yuqing.delivery.channels import Outgoing, channels, send
-
-            for name in channels(self.settings):
-                item = Outgoing(id=0, kind="health", ref="store-damaged", channel=name,
-                                subject=f"【系统告警】{self.settings.locality.name}舆情监测数据库损坏",
-                                html="", text=f"舆情监测守护进程已停止写入数据库。\n{words}", recipients=[],
-                                created_at=to_iso(utcnow()) or "")
-                try:
-                    send(self.settings, item)
-                    logger.info("health alert about the damaged store sent to %s", name)
-                except Exception as exc:
-                    logger.error("health alert to %s failed: %s", name, exc)
+            send_health_alert(self.settings, words)
         except Exception:
             logger.exception("could not send the health alert")
 

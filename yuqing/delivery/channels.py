@@ -252,9 +252,12 @@ def send_email(url: str, item: Outgoing, timeout: float = 60.0) -> str | None:
     returns a note (partly refused) or None."""
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url)
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
+        plugin = apprise.Apprise.instantiate(url)
     if plugin is None or not hasattr(plugin, "smtp_host"):
-        raise PermanentDeliveryError(f"not a usable email URL: {channel_id(url)}")
+        said = "; ".join(line.strip() for line in logs.getvalue().splitlines() if "Invalid" in line)
+        raise PermanentDeliveryError(f"not a usable email URL: {channel_id(url)} ({said or 'apprise cannot read it'}; "
+                                     "it needs a sender, user@host or ?from=..., and ?to=...)")
     host, port = plugin.smtp_host or plugin.host, int(plugin.port or 25)
     where = f"{host}:{port}"
     from_name, from_addr = (list(plugin.from_addr) + [""])[:2] if plugin.from_addr else ("", "")
