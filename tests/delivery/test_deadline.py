@@ -149,3 +149,35 @@ def test_daemon_analyses_detects_and_builds_the_digest_while_the_mail_server_dri
         assert row["state"] == "pending" and "did not finish within 20s" in (row["last_error"] or "")
     finally:
         server.stop()
+
+
+def test_a_silent_webhook_ends_at_the_deadline_too(write_config, silent):
+    url = f"json://127.0.0.1:{silent.port}/hook"
+    settings = _settings(write_config, url, timeout="2s")
+    with Store(settings.db_path) as store:
+        [did] = delivery.enqueue(store, settings, kind="alert", ref="1:red", subject="s", html=HTML, text=TEXT)
+        t0 = time.monotonic()
+        assert delivery.deliver_pending(settings, store) == (0, 1)
+        assert time.monotonic() - t0 < 3.5
+        row = store.query("SELECT state, last_error FROM deliveries WHERE id = ?", [did])[0]
+    assert row["state"] == "pending" and "did not answer within 2s" in row["last_error"]
+
+
+def test_yuqing_deliver_against_a_drip_server_ends_in_seconds_in_words(write_config, drip):
+    import subprocess
+    import sys
+
+    settings = _settings(write_config, drip.mailto)
+    with Store(settings.db_path) as store:
+        for i in range(3):
+            delivery.enqueue(store, settings, kind="alert", ref=f"{i}:red", subject="s", html=HTML, text=TEXT)
+    t0 = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "yuqing", "--config", settings.config_file, "deliver"],
+                            capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - t0
+    assert result.returncode == 1 and "0 sent, 1 failed" in result.stdout, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and took < 15, took  # was 150 s of trickle
+    status = subprocess.run([sys.executable, "-m", "yuqing", "--config", settings.config_file, "status"],
+                            capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0 and "3 undelivered" in status.stdout
+    assert "did not finish within 3s" in status.stdout
