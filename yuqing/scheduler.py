@@ -199,7 +199,13 @@ class Daemon:
         if not self.pipeline.stop(timeout=PIPELINE_GRACE):
             logger.warning("the pipeline task %r did not finish in %.0fs; its transaction is rolled back",
                            self.pipeline.busy, PIPELINE_GRACE)
-        # the attempt in flight gets its deadline; messages not tried yet stay queued for the next start
+        # an attempt still waiting on a mail server is cut short (it is retried after the restart);
+        # messages not tried yet stay queued for the next start
+        from yuqing.delivery.channels import abort_attempts
+
+        self.delivery.stop(timeout=0.5)
+        if abort_attempts("the daemon stopped during the attempt; it is retried after the restart"):
+            logger.info("a delivery attempt in flight was cut short by the shutdown")
         if not self.delivery.stop(timeout=float(self.settings.alerts.send_timeout) + 5):
             logger.warning("a delivery attempt was still running at exit; it is sent again on the next start")
         self.write_status(running=False)
