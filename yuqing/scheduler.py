@@ -12,8 +12,10 @@ Every stage that touches analysis or alert state runs in one worker thread (yuqi
 so they never interleave; crawls run beside it in their own processes. Delivery has a worker of its
 own with its own store connection: a mail server that trickles or never answers holds up only the
 messages (each attempt bounded by `[alerts] send_timeout`), never analysis, detection or the digest.
-Rows are claimed in a transaction, so the two workers never send one message twice. Every job catches and logs its
-exceptions: nothing a source or a stage does stops the daemon.
+Rows are claimed in a transaction, so the two workers never send one message twice. Every job catches
+and logs its exceptions: nothing a source or a stage does stops the daemon. A damaged store (quick_check
+at start, daily at housekeeping, or when a job meets "malformed") stops every write and sends a health
+alert straight to the channels (yuqing.daemon.integrity).
 
 One daemon per store (yuqing.lock); its state is in store meta "daemon" for `yuqing status`.
 """
