@@ -12,8 +12,10 @@ Every stage that touches analysis or alert state runs in one worker thread (yuqi
 so they never interleave; crawls run beside it in their own processes. Delivery has a worker of its
 own with its own store connection: a mail server that trickles or never answers holds up only the
 messages (each attempt bounded by `[alerts] send_timeout`), never analysis, detection or the digest.
-Rows are claimed in a transaction, so the two workers never send one message twice. Every job catches and logs its
-exceptions: nothing a source or a stage does stops the daemon.
+Rows are claimed in a transaction, so the two workers never send one message twice. Every job catches
+and logs its exceptions: nothing a source or a stage does stops the daemon. A damaged store (quick_check
+at start, daily at housekeeping, or when a job meets "malformed") stops every write and sends a health
+alert straight to the channels (yuqing.daemon.integrity).
 
 One daemon per store (yuqing.lock); its state is in store meta "daemon" for `yuqing status`.
 """
@@ -24,7 +26,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
@@ -40,12 +41,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from yuqing.daemon.children import descendants, stop_processes
 from yuqing.daemon.housekeeping import housekeep
+from yuqing.daemon.integrity import damage_in, send_health_alert
 from yuqing.daemon.pipeline import Pipeline
 from yuqing.lock import DaemonLock
 from yuqing.models import from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store, StoreDamaged
-from yuqing.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +201,13 @@ class Daemon:
         if not self.pipeline.stop(timeout=PIPELINE_GRACE):
             logger.warning("the pipeline task %r did not finish in %.0fs; its transaction is rolled back",
                            self.pipeline.busy, PIPELINE_GRACE)
-        # the attempt in flight gets its deadline; messages not tried yet stay queued for the next start
+        # an attempt still waiting on a mail server is cut short (it is retried after the restart);
+        # messages not tried yet stay queued for the next start
+        from yuqing.delivery.channels import abort_attempts
+
+        self.delivery.stop(timeout=0.5)
+        if abort_attempts("the daemon stopped during the attempt; it is retried after the restart"):
+            logger.info("a delivery attempt in flight was cut short by the shutdown")
         if not self.delivery.stop(timeout=float(self.settings.alerts.send_timeout) + 5):
             logger.warning("a delivery attempt was still running at exit; it is sent again on the next start")
         self.write_status(running=False)
@@ -320,14 +327,9 @@ class Daemon:
     def _failed(self, what: str, exc: BaseException) -> None:
         """Log a job's failure; a sign of damage (not a lock timeout) has the store checked at once."""
         _log_failure(what, exc)
-        if isinstance(exc, StoreDamaged):
-            self._store_damaged(str(exc))
-        elif isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-            try:
-                with Store(self.settings.db_path, readonly=True) as probe:
-                    probe.verify()
-            except StoreError as damage:
-                self._store_damaged(str(damage))
+        words = damage_in(exc, self.settings.db_path)
+        if words:
+            self._store_damaged(words)
 
     def _store_damaged(self, words: str) -> None:
         if self.damaged:
@@ -338,20 +340,8 @@ class Daemon:
         threading.Thread(target=self._send_health, args=(words,), name="health", daemon=True).start()
 
     def _send_health(self, words: str) -> None:
-        """Tell every channel straight away, without the queue: the queue lives in the damaged store."""
         try:
-            from yuqing.delivery.channels import Outgoing, channels, send
-
-            for name in channels(self.settings):
-                item = Outgoing(id=0, kind="health", ref="store-damaged", channel=name,
-                                subject=f"【系统告警】{self.settings.locality.name}舆情监测数据库损坏",
-                                html="", text=f"舆情监测守护进程已停止写入数据库。\n{words}", recipients=[],
-                                created_at=to_iso(utcnow()) or "")
-                try:
-                    send(self.settings, item)
-                    logger.info("health alert about the damaged store sent to %s", name)
-                except Exception as exc:
-                    logger.error("health alert to %s failed: %s", name, exc)
+            send_health_alert(self.settings, words)
         except Exception:
             logger.exception("could not send the health alert")
 

@@ -85,7 +85,9 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"  {s['name']:20} last run {_ago(s['last_run_at'], tz)}  {counts}  total {s['posts']}")
         lines.append(f"  {'':20} {health}")
     b = report["backlog"]
-    lines += ["", f"backlog: {b['unanalysed_posts']} unanalysed posts, {b['undelivered']} undelivered messages, "
+    failed = sum(int(c.get("failed") or 0) for c in report.get("channels") or [])
+    kept = f", {failed} failed for good (kept, see below)" if failed else ""
+    lines += ["", f"backlog: {b['unanalysed_posts']} unanalysed posts, {b['undelivered']} undelivered messages{kept}, "
               f"{b['open_alerts']} open alerts"]
     lines += _render_channels(report)
     daemon = report["daemon"]
@@ -96,6 +98,9 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", f"daemon: {running} (pid {daemon.get('pid')}, updated {_ago(daemon.get('updated_at'), tz)})"]
         for job in daemon["jobs"]:
             lines.append(f"  {job['id']:28} next run {_ago(job.get('next_run'), tz)}")
+        sending = (daemon.get("delivery") or {}).get("busy")
+        if sending and daemon.get("running"):
+            lines.append(f"  {'delivery worker':28} sending now (beside the pipeline)")
     else:
         lines += ["", "daemon: never started on this store"]
     d = report["last_digest"]

@@ -143,3 +143,26 @@ def test_bad_channels_name_the_key(write_config, blocks, key):
     assert info.value.path == key
     result = CliRunner().invoke(cli, ["--config", str(write_config(blocks)), "check"])
     assert result.exit_code == 2 and key in result.output
+
+
+def test_a_store_of_schema_5_keeps_its_queued_rows_through_the_v6_migration(write_config, smtp):
+    import sqlite3
+
+    import sqlite_utils
+
+    from yuqing.store import MIGRATIONS
+
+    settings = _config(write_config, {}, notify=[smtp.mailto])
+    conn = sqlite3.connect(settings.db_path, isolation_level=None)
+    db = sqlite_utils.Database(conn)
+    for migration in MIGRATIONS[:5]:
+        migration(db)
+    conn.execute("PRAGMA user_version = 5")
+    conn.execute("INSERT INTO deliveries(kind, ref, channel, subject, state, attempts, created_at, html, text)"
+                 " VALUES ('alert', '9:red', ?, '旧的预警', 'pending', 1, '2026-03-01T00:00:00+00:00', '', 'x')",
+                 (delivery.channel_id(smtp.mailto),))
+    conn.close()
+    with Store(settings.db_path) as store:
+        assert store.version == len(MIGRATIONS)
+        assert delivery.deliver_pending(settings, store) == (1, 0)
+    assert smtp.wait_for(1)[0]["Subject"] == "旧的预警"

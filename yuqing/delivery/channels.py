@@ -28,14 +28,12 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
-from pathlib import Path
+from email.utils import formataddr
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from yuqing.delivery.mail import SENDER_NAME, build_email, message_id, write_outbox  # noqa: F401 - re-exported
 from yuqing.errors import DeliveryError
-from yuqing.models import utcnow
 from yuqing.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,7 +41,6 @@ logger = logging.getLogger(__name__)
 OUTBOX = "outbox"
 EMAIL_SCHEMES = ("mailto", "mailtos")
 SMTP_TIMEOUT = 30.0  # one socket read or write; the attempt as a whole is bounded by send_timeout
-SENDER_NAME = "yuqing 舆情监测"
 
 
 class PermanentDeliveryError(DeliveryError):
@@ -127,6 +124,19 @@ def describe_url(url: str) -> str:
 
 
 # -- the deadline -------------------------------------------------------------------------------
+_LIVE: set["Deadline"] = set()  # attempts in flight, so a shutdown can cut them short
+_LIVE_LOCK = threading.Lock()
+
+
+def abort_attempts(reason: str) -> int:
+    """End every attempt in flight now (the daemon stopping); returns how many were cut short."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for deadline in live:
+        deadline.abort(reason)
+    return len(live)
+
+
 class Deadline:
     """One attempt's overall time limit: `left()` for timeouts, and sockets shut down when it passes."""
 
@@ -134,6 +144,7 @@ class Deadline:
         self.seconds = seconds
         self.at = time.monotonic() + seconds
         self.expired = False
+        self.reason = ""  # set when the attempt was cut short for another reason than time
         self._fds: list[int] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
@@ -168,12 +179,20 @@ class Deadline:
             self.expired = True
             self._shutdown()
 
+    def abort(self, reason: str) -> None:
+        self.reason = reason
+        self._expire()
+
     def __enter__(self) -> "Deadline":
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         with self._lock:
             for fd in self._fds:
                 try:
@@ -202,42 +221,6 @@ class _SMTPSSL(smtplib.SMTP_SSL):
 
 
 # -- email --------------------------------------------------------------------------------------
-def message_id(delivery_id: int, kind: str, ref: str) -> str:
-    """The same delivery always has the same Message-ID, so a resend after a crash reads as one mail."""
-    safe = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in f"{kind}-{ref}")
-    return f"<yuqing.{delivery_id}.{safe}@{socket.getfqdn() or 'localhost'}>"
-
-
-_MIME = {
-    ".pdf": ("application", "pdf"),
-    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-}
-
-
-def build_email(item: Outgoing, sender: str, to: list[str]) -> EmailMessage:
-    msg = EmailMessage()
-    msg["Subject"] = item.subject
-    msg["From"] = sender
-    msg["To"] = ", ".join(to) if to else "undisclosed-recipients:;"
-    msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = message_id(item.id, item.kind, item.ref)
-    msg["X-Yuqing-Delivery"] = f"{item.kind}/{item.ref}"
-    msg.set_content(item.text or " ", subtype="plain", charset="utf-8")
-    if item.html:
-        msg.add_alternative(item.html, subtype="html", charset="utf-8")
-    for name in item.attachments:
-        path = Path(name)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            # a report file removed meanwhile cannot be sent later either: say which, for good
-            raise PermanentDeliveryError(f"attachment {path} cannot be read: {exc.strerror or exc}") from None
-        maintype, subtype = _MIME.get(path.suffix.lower(), ("application", "octet-stream"))
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
-    return msg
-
-
 def _smtp_reply(code: int, reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     return f"{code} {text}".strip()
@@ -252,9 +235,12 @@ def send_email(url: str, item: Outgoing, timeout: float = 60.0) -> str | None:
     returns a note (partly refused) or None."""
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url)
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
+        plugin = apprise.Apprise.instantiate(url)
     if plugin is None or not hasattr(plugin, "smtp_host"):
-        raise PermanentDeliveryError(f"not a usable email URL: {channel_id(url)}")
+        said = "; ".join(line.strip() for line in logs.getvalue().splitlines() if "Invalid" in line)
+        raise PermanentDeliveryError(f"not a usable email URL: {channel_id(url)} ({said or 'apprise cannot read it'}; "
+                                     "it needs a sender, user@host or ?from=..., and ?to=...)")
     host, port = plugin.smtp_host or plugin.host, int(plugin.port or 25)
     where = f"{host}:{port}"
     from_name, from_addr = (list(plugin.from_addr) + [""])[:2] if plugin.from_addr else ("", "")
@@ -309,6 +295,8 @@ def send_email(url: str, item: Outgoing, timeout: float = 60.0) -> str | None:
     except ConnectionRefusedError:
         raise ChannelDown(f"cannot reach SMTP server {where}: connection refused") from None
     except (smtplib.SMTPException, OSError) as exc:
+        if deadline.reason:
+            raise ChannelDown(f"sending mail through {where} was cut short: {deadline.reason}") from None
         if deadline.expired:
             raise ChannelDown(f"SMTP server {where} did not finish within {timeout:g}s ([alerts] send_timeout: "
                               "connect, greeting and sending together); it is too slow or not answering") from None
@@ -325,7 +313,7 @@ def send_email(url: str, item: Outgoing, timeout: float = 60.0) -> str | None:
     return None
 
 
-# -- chat and the outbox ------------------------------------------------------------------------
+# -- chat ------------------------------------------------------------------------
 def send_chat(url: str, item: Outgoing, timeout: float = 60.0) -> None:
     """Any other apprise URL: the subject as title and the plain text as body, within `timeout`."""
     import apprise
@@ -345,28 +333,19 @@ def send_chat(url: str, item: Outgoing, timeout: float = 60.0) -> None:
             outcome["error"] = exc
 
     worker = threading.Thread(target=_notify, name=f"send {channel_id(url)}", daemon=True)
-    worker.start()
-    worker.join(timeout)
+    with Deadline(timeout) as deadline:
+        worker.start()
+        while worker.is_alive() and not deadline.expired:
+            worker.join(0.1)
     if worker.is_alive():
+        if deadline.reason:
+            raise ChannelDown(f"sending to {channel_id(url)} was cut short: {deadline.reason}")
         raise ChannelDown(f"{channel_id(url)} did not answer within {timeout:g}s ([alerts] send_timeout)")
     if "error" in outcome:
         raise DeliveryError(f"{channel_id(url)} failed: {outcome['error']!r}")
     if not outcome.get("ok"):
         said = " ".join(line.strip() for line in str(outcome.get("said", "")).splitlines() if line.strip())
         raise DeliveryError(f"{channel_id(url)} did not take the message: {said or 'no reason given'}")
-
-
-def write_outbox(folder: Path, item: Outgoing) -> Path:
-    """An .eml file per delivery; the name depends only on the row, so a retry overwrites, never adds."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = item.created_at.replace(":", "").replace("-", "")[:15]
-    safe = "".join(ch if ch.isalnum() or ch in "-" else "-" for ch in item.ref)
-    path = folder / f"{stamp}-{item.kind}-{safe}-{item.id}.eml"
-    msg = build_email(item, formataddr((SENDER_NAME, "yuqing@localhost")), item.recipients)
-    tmp = path.with_suffix(".eml.tmp")
-    tmp.write_bytes(bytes(msg))
-    os.replace(tmp, path)
-    return path
 
 
 def send(settings: Settings, item: Outgoing) -> str | None:

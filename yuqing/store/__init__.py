@@ -202,31 +202,28 @@ class SearchHit:
     event_id: int | None
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 class StoreDamaged(StoreError):
     """PRAGMA quick_check found the database damaged: nothing more should be written to it."""
 
 
-def _check_header(path: Path) -> None:
-    """A file that is not an SQLite database, or an empty one, is an error in words, never a new store."""
+def _check_file(path: Path) -> None:
+    """An empty file or a folder is an error in words, never a new store.
+
+    Only stat() here, never open(): closing any descriptor of the database file drops every POSIX
+    lock this process holds on it (SQLite's own connections included), which lets another writer
+    corrupt the file. SQLite checks the header itself on the first read ("file is not a database").
+    """
+    if path.is_dir():
+        raise StoreError(f"store path {path} is a folder, not a file: check [store] path")
     try:
-        with path.open("rb") as fh:
-            head = fh.read(len(SQLITE_HEADER))
-    except IsADirectoryError:
-        raise StoreError(f"store path {path} is a folder, not a file: check [store] path") from None
+        size = path.stat().st_size
     except OSError as exc:
         raise StoreError(f"cannot read store {path}: {exc.strerror or exc}") from None
-    if not head:
+    if size == 0:
         # SQLite would quietly treat an empty file as a new store: a truncated copy would then
         # look like a fresh install and lose every post without a word
         raise StoreError(f"store {path} is an empty (zero-byte) file, not a yuqing store: "
                          "restore it from a backup, or remove it and run `yuqing init`")
-    if head != SQLITE_HEADER:
-        raise StoreError(f"cannot open store {path}: it is not a yuqing store (not an SQLite database: its header "
-                         "is damaged or it is another kind of file); restore it from a backup, or move it away and "
-                         "run `yuqing init`")
 
 
 class Store:
@@ -262,7 +259,7 @@ class Store:
                 raise StoreError(f"no store at {self.path}: check [store] path in the config, "
                                  "or run `yuqing init` to create it")
         else:
-            _check_header(self.path)
+            _check_file(self.path)
         if not readonly:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +278,9 @@ class Store:
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             hint = " (is its folder writable by this user?)" if "unable to open" in str(exc) else ""
+            if "not a database" in str(exc):
+                hint = (": it is not a yuqing store (its header is damaged or it is another kind of file); "
+                        "restore it from a backup, or move it away and run `yuqing init`")
             raise StoreError(f"cannot open store {self.path}: {exc}{hint}") from None
         try:
             if migrate and not readonly:
