@@ -160,10 +160,16 @@ def _v5_hotlist(db: sqlite_utils.Database) -> None:
     migrate_v3(db)
 
 
+def _v6_i14_report_index(db: sqlite_utils.Database) -> None:
+    from yuqing.store.reports import migrate_v6  # the covering index of the report aggregates
+
+    migrate_v6(db)
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist,
+    _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist, _v6_i14_report_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
