@@ -77,7 +77,8 @@ def _sheet_part(zin: zipfile.ZipFile, title: str) -> str:
 
 def fill_sheet(book: IO[bytes], title: str, rows: Iterable[list[Any]], out: IO[bytes]) -> int:
     """Copy the workbook zip `book` to `out`, appending `rows` after the rows sheet `title` has."""
-    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    # level 1: deflating a month's sheet at the default level took a third of the time, for 20 % less size
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         part = _sheet_part(zin, title)
         written = 0
         for item in zin.infolist():
@@ -89,6 +90,7 @@ def fill_sheet(book: IO[bytes], title: str, rows: Iterable[list[Any]], out: IO[b
             before = head.count(b"<row ")
             info = zipfile.ZipInfo(part, date_time=item.date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
+            info._compresslevel = 1  # type: ignore[attr-defined]  # what ZipFile.open(info) deflates with
             # no ZIP64 (LibreOffice cannot read it): a sheet stops at 2 GiB of XML, ~5 million posts
             with zout.open(info, "w") as fh:
                 fh.write(head)
