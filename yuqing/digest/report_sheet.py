@@ -19,8 +19,6 @@ from collections.abc import Iterable
 from typing import IO, Any
 from xml.etree import ElementTree
 
-from openpyxl.utils import get_column_letter
-
 logger = logging.getLogger(__name__)
 
 # characters XML 1.0 cannot hold (openpyxl refuses them too); a post may carry them
@@ -39,25 +37,25 @@ def cell_text(value: str) -> str:
 
 
 def rows_xml(rows: Iterable[list[Any]], first_row: int, out: IO[bytes]) -> int:
-    """Write `rows` as <row> elements numbered from `first_row`; returns how many."""
-    letters: list[str] = []
+    """Write `rows` as <row> elements numbered from `first_row`; returns how many.
+
+    Cells carry no `r` (it is optional; readers count the cells), so an empty cell is an empty
+    inline string rather than a gap, keeping every value in its column.
+    """
     parts: list[str] = []
     n = 0
     for n, row in enumerate(rows, 1):
-        r = first_row + n - 1
-        while len(letters) < len(row):
-            letters.append(get_column_letter(len(letters) + 1))
         cells = []
-        for col, value in zip(letters, row):
+        for value in row:
             if value is None:
-                continue
-            if isinstance(value, bool):
-                cells.append(f'<c r="{col}{r}" t="b"><v>{int(value)}</v></c>')
+                cells.append("<c/>")
+            elif value is True or value is False:
+                cells.append(f'<c t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, (int, float)):
-                cells.append(f'<c r="{col}{r}"><v>{value!r}</v></c>')
+                cells.append(f"<c><v>{value!r}</v></c>")
             else:
-                cells.append(f'<c r="{col}{r}" t="inlineStr">{cell_text(str(value))}</c>')
-        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+                cells.append(f'<c t="inlineStr">{cell_text(str(value))}</c>')
+        parts.append(f'<row r="{first_row + n - 1}">{"".join(cells)}</row>')
         if len(parts) >= BATCH:
             out.write("".join(parts).encode("utf-8"))
             parts = []
