@@ -178,6 +178,7 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--formats", default="html,docx,pdf,xlsx")
     ap.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
+    ap.add_argument("--only", help="comma-separated steps to run (e.g. month-xlsx,export-xlsx); baselines always run")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     ap.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -210,6 +211,8 @@ def main() -> int:
     print(f"{'step':<14}{'seconds':>9}{'baseline':>10}{'ratio':>7}{'peak MB':>9}{'chromium MB':>13}  goal (60 s, 500 MB)")
     ok = True
     steps = [(f"month-{f}", scan) for f in args.formats.split(",")] + [("export-xlsx", plain), ("export-csv", plain)]
+    if args.only:
+        steps = [(n, b) for n, b in steps if n in args.only.split(",")]
     for name, base in steps:
         r = run_step(name, config, out)
         met = r["seconds"] <= GOAL_S and r["mb"] <= GOAL_MB and r["child_mb"] <= GOAL_MB

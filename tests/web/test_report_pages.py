@@ -119,6 +119,8 @@ def test_trend_page_draws_days_topics_and_sources(web):
     ("/report/week/2024-13-01_2024-13-07", 400, "有效日期"),
     ("/report/event/999", 404, "999"),
     ("/report/event/case-999", 404, "999"),
+    ("/report/event/99999999999999999999999", 404, "不存在"),
+    ("/report/event/nonsense", 404, "专报编号无效"),
     ("/report/week/2024-04-25_2024-05-01.odt", 404, "页面不存在"),
     ("/reports/build?kind=year&end=2024-05-01", 400, "报告类型"),
     ("/reports/build?kind=week&end=tomorrow", 400, "tomorrow"),

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from yuqing.digest.builder import excerpt, source_weight
+from yuqing.digest.report_figures import Figures
 from yuqing.errors import YuqingError
 from yuqing.models import LEVELS, LEVEL_NAMES, from_iso, to_iso, utcnow
 from yuqing.settings import Settings
@@ -173,7 +174,9 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
     off = offset(settings, end - timedelta(seconds=1))
     weights = _weights(settings)
     top = settings.digest.top
-    now, before = q.counts(store, start, end), q.counts(store, pstart, pend)
+    tz = settings.digest.timezone
+    fig, pfig = Figures(store, start, end, tz), Figures(store, pstart, pend, tz)
+    now, before = fig.counts(), pfig.counts()
     for c in (now, before):
         c["negative_share"] = _share(c["negative"], c["analysed"])
     overview = {
@@ -202,8 +205,8 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
     groups: dict[str, list[dict[str, Any]]] = {}
     for p in negatives:
         groups.setdefault((p["topics"] or ["未归类"])[0], []).append(p)
-    trend = _trend(settings, store, period, start, end, off)
-    sources = _with_change(q.per_source(store, start, end), q.per_source(store, pstart, pend))
+    trend = _trend(period, fig)
+    sources = _with_change(fig.per_source(), pfig.per_source())
     data = {
         "kind": period.kind, "name": PERIOD_NAMES[period.kind], "prev_name": PREV_NAMES[period.kind],
         "ref": period.ref, "first": period.first.isoformat(), "last": period.last.isoformat(),
@@ -212,7 +215,7 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         "disposal": disposal(settings, store, start, end),
         "events": events,
         "negative_groups": [{"topic": k, "posts": v} for k, v in groups.items()],
-        "topics": _with_change(q.per_topic(store, start, end), q.per_topic(store, pstart, pend)),
+        "topics": _with_change(fig.per_topic(), pfig.per_topic()),
         "sources": sources,
         "trend": trend,
         "health": _health(settings, store, end, {s["name"]: s["posts"] for s in sources}),
@@ -222,10 +225,9 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
     return data
 
 
-def _trend(settings: Settings, store: Store, period: Period, start: datetime, end: datetime,
-           off: str) -> list[dict[str, Any]]:
+def _trend(period: Period, fig: Figures) -> list[dict[str, Any]]:
     hourly = period.kind == "day"
-    got = {b["bucket"]: b for b in q.per_bucket(store, start, end, off, hourly)}
+    got = {b["bucket"]: b for b in fig.per_bucket(hourly)}
     out = []
     if hourly:
         for h in range(24):

@@ -8,10 +8,10 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from yuqing.digest.report import bounds, offset
+from yuqing.digest.report import bounds
+from yuqing.digest.report_figures import Figures
 from yuqing.settings import Settings
 from yuqing.store import Store
-from yuqing.store import reports as q
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ def collect_trend(settings: Settings, store: Store, span: int, end: date) -> dic
         raise ValueError(f"span must be one of {SPANS}, got {span}")
     first = end - timedelta(days=span - 1)
     start, stop = bounds(settings, first, end)
-    off = offset(settings, stop - timedelta(seconds=1))
     days = [first + timedelta(days=i) for i in range(span)]
-    got = {b["bucket"]: b for b in q.per_bucket(store, start, stop, off, False)}
+    fig = Figures(store, start, stop, settings.digest.timezone)
+    got = {b["bucket"]: b for b in fig.per_bucket(False)}
     totals = []
     for d in days:
         b = got.get(d.isoformat(), {"posts": 0, "negative": 0})
@@ -62,6 +62,6 @@ def collect_trend(settings: Settings, store: Store, span: int, end: date) -> dic
         "span": span, "first": first.isoformat(), "last": end.isoformat(), "labels": [d.strftime("%m-%d") for d in days],
         "totals": totals, "shares": [_share(t["negative"], t["posts"]) for t in totals],
         "posts": posts, "negative": neg, "negative_share": _share(neg, posts),
-        "topics": _rows(days, q.per_day_split(store, start, stop, off, "topic"), TOP),
-        "sources": _rows(days, q.per_day_split(store, start, stop, off, "source"), TOP),
+        "topics": _rows(days, fig.per_day_split("topic"), TOP),
+        "sources": _rows(days, fig.per_day_split("source"), TOP),
     }

@@ -1,4 +1,4 @@
-"""Report data -> an Excel workbook (openpyxl, write-only so a month of posts streams to disk).
+"""Report data -> an Excel workbook (openpyxl; the 帖子 sheet streamed by yuqing.digest.report_sheet).
 
 One sheet per table of the report, then 帖子: every post of the period with its labels, topics and
 event. The workbook's default font is "WenQuanYi Micro Hei" (fonts-wqy-microhei), so Chinese shows
@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.utils.indexed_list import IndexedList
 
 from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES
+from yuqing.digest.report_sheet import save_with_rows
 from yuqing.models import LEVEL_NAMES
 
 FONT = "WenQuanYi Micro Hei"
@@ -71,12 +72,7 @@ def write_posts(rows: Iterable[tuple[Any, ...]], out: IO[bytes] | Path, sheet: s
     wb = workbook()
     ws = wb.create_sheet(sheet)
     _head(ws, POST_HEAD)
-    n = 0
-    for row in rows:
-        ws.append(post_row(row))
-        n += 1
-    wb.save(out)
-    return n
+    return save_with_rows(wb, sheet, (post_row(r) for r in rows), out)
 
 
 def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Path) -> Path:
@@ -122,9 +118,5 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                 for s in data["health"]["problems"]])
     ws = wb.create_sheet("帖子")
     _head(ws, POST_HEAD)
-    for row in posts:
-        ws.append(post_row(row))
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    save_with_rows(wb, "帖子", (post_row(r) for r in posts), path)
     return path

@@ -172,11 +172,17 @@ def _v7_i11_run_pages(db: sqlite_utils.Database) -> None:
     run_script(db, "ALTER TABLE crawl_runs ADD COLUMN pages INTEGER NOT NULL DEFAULT 0;")
 
 
+def _v8_i14_report_index(db: sqlite_utils.Database) -> None:
+    from yuqing.store.reports import migrate_report_index  # the report aggregates' covering index
+
+    migrate_report_index(db)
+
+
 # MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
 # or db.conn.execute(), never executescript(). Append, never edit a released one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist, _v6_i10_channels,
-    _v7_i11_run_pages,
+    _v7_i11_run_pages, _v8_i14_report_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -41,6 +41,8 @@ MAX_HEADERS = 16 * 1024
 IDLE_TIMEOUT = 30  # seconds a connection may sit without sending anything
 BACKLOG = 1024
 THREADS = 8
+# a streamed download waits for a slow client once this much is queued, instead of waitress's 16 MB
+OUTBUF_HIGH = 2 * 1024 * 1024
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -356,6 +358,7 @@ class Server:
         self._server = create_server(
             app, host=host, port=port, threads=THREADS, backlog=BACKLOG, connection_limit=1000,
             channel_timeout=idle_timeout, cleanup_interval=max(1, min(30, idle_timeout // 2)), max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
+            outbuf_high_watermark=OUTBUF_HIGH,
             ident="yuqing", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
         )
         self.server_address = (host, int(getattr(self._server, "effective_port", port)))

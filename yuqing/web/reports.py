@@ -112,6 +112,9 @@ def _data(app: WebApp, kind: str, ref: str) -> tuple[dict[str, Any], list[str]]:
         row = q.get_report(store, kind, ref)
         if row:
             return json.loads(row["data"]), json.loads(row["files"] or "[]")
+        number = ref[5:] if ref.startswith("case-") else ref
+        if kind == "event" and number.isdigit() and int(number) >= 2**63:  # no SQLite id is that large
+            raise HTTPError(404, f"专报 {ref[:40]} 不存在。")
         try:
             if kind == "event":
                 if ref.startswith("case-") and ref[5:].isdigit():

@@ -1,0 +1,40 @@
+"""The streamed 帖子 sheet: what a post may hold (markup, control characters, formulas, spaces) comes
+back from openpyxl as the same text, and the header keeps openpyxl's bold font."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+
+from yuqing.digest.report_xlsx import write_posts
+
+
+def row(i: int, title: str, text: str) -> tuple:
+    return (i, "2024-04-01T00:00:00+00:00", "tieba-lushan", title, text, "https://x.org/?a=1&b=<2>", None,
+            "negative", 0.9, '["水电气暖"]', '["停水"]', 3, 1, 2, 3)
+
+
+def test_hostile_text_is_kept_as_text():
+    rows = [row(1, '<script>alert("x")</script>芦山停水', "  前后有空格  "),
+            row(2, "=HYPERLINK(\"http://evil\")", "控制\x0b字符\x00在此"),
+            row(3, "]]></t></is></c>", "&amp; 已转义？")]
+    buf = io.BytesIO()
+    assert write_posts(rows, buf) == 3
+    buf.seek(0)
+    ws = openpyxl.load_workbook(buf)["帖子"]
+    got = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert got[0][3] == '<script>alert("x")</script>芦山停水' and got[0][4] == "  前后有空格  "
+    assert got[1][3].startswith("'=")  # a formula stays text
+    assert got[1][4] == "控制字符在此"  # characters XML cannot hold are dropped, not fatal
+    assert got[2][3] == "]]></t></is></c>" and got[2][4] == "&amp; 已转义？"
+    assert got[0][5] == "https://x.org/?a=1&b=<2>" and got[0][7] == "负面" and got[0][0] == 1
+    assert ws["A1"].value == "编号" and ws["A1"].font.b
+
+
+def test_empty_export_has_the_header_only():
+    buf = io.BytesIO()
+    assert write_posts([], buf) == 0
+    buf.seek(0)
+    rows = list(openpyxl.load_workbook(buf)["帖子"].iter_rows(values_only=True))
+    assert len(rows) == 1 and rows[0][0] == "编号"
