@@ -31,11 +31,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crawl import build_site, serve  # noqa: E402  (bench/crawl.py)
+from crawl import build_site, serve  # bench/crawl.py
 
-from yuqing import settings as settings_mod  # noqa: E402
-from yuqing.crawlers.engines.project import deploy  # noqa: E402
-from yuqing.crawlers.runner import crawl_sources  # noqa: E402
+from yuqing import settings as settings_mod
+from yuqing.crawlers.engines.project import deploy
+from yuqing.crawlers.runner import crawl_sources
 
 WORKERS = 2
 

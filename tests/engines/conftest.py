@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -54,11 +54,10 @@ def start_scrapyd(root: Path, timeout: float = 60.0) -> ScrapydNode:
         "max_proc = 2\n",
         encoding="utf-8",
     )
-    out = open(root / "scrapyd.out", "wb")
-    # scrapyd reads ./scrapyd.conf: it runs in the temporary folder, in a process group of its own
-    proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=root, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    out.close()
+    with open(root / "scrapyd.out", "wb") as out:
+        # scrapyd reads ./scrapyd.conf: it runs in the temporary folder, in a process group of its own
+        proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=root, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     node = ScrapydNode(f"http://127.0.0.1:{port}", root, proc)
     deadline = time.monotonic() + timeout
     while True:

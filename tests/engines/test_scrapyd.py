@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import BASE_CONFIG, LocalSite, Response, free_port
 from tests.crawlers.conftest import page
-from tests.crawlers.test_runner import build_site, feed
+from tests.crawlers.test_runner import build_site
 from tests.engines.conftest import ScrapydNode
 from yuqing import settings as settings_mod
 from yuqing.crawlers.runner import crawl_one, crawl_sources

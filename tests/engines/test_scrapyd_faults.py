@@ -17,7 +17,8 @@ from tests.engines.test_scrapyd import feed_source, health, write
 from yuqing import settings as settings_mod
 from yuqing.cli import cli
 from yuqing.crawlers import runner
-from yuqing.crawlers.engines import payload, scrapyd as engine
+from yuqing.crawlers.engines import payload
+from yuqing.crawlers.engines import scrapyd as engine
 from yuqing.crawlers.engines.project import deploy
 from yuqing.crawlers.runner import crawl_one, crawl_sources
 from yuqing.store import Store
@@ -143,3 +144,28 @@ def test_a_bare_node_refuses_jobs_until_deployed(tmp_path: Path):
         bare.stop()
     assert stats.error == (f"cannot schedule the crawl: scrapyd node {bare.url} refused schedule.json: "
                            "project 'yuqing' not found (run `yuqing scrapyd deploy`?)")
+
+
+def test_the_daemon_crawls_through_scrapyd_and_cancels_its_jobs_when_it_stops(tmp_path, deployed):
+    import subprocess
+    import sys
+    import urllib.request
+
+    site = slow_site()
+    try:
+        sources = (feed_source("good", f"{site.url}/good.xml") + feed_source("slow", f"{site.url}/slow.xml"))
+        config = write(tmp_path / "yuqing.toml", sources, engine="scrapyd", nodes=[deployed.url],
+                       request_timeout="60s")
+        daemon = subprocess.run([sys.executable, "-m", "yuqing", "--config", str(config), "run", "--for", "20s"],
+                                check=False, capture_output=True, text=True, timeout=120)
+    finally:
+        site.stop()
+    assert daemon.returncode == 0, daemon.stdout + daemon.stderr
+    settings = settings_mod.load(config)
+    with Store(settings.db_path) as store:
+        assert [p["title"] for p in store.query("SELECT title FROM posts WHERE source = 'good'")] == ["芦山县停水通知"]
+        assert store.runs("good")[0]["error"] is None
+        assert store.runs("slow")[0]["error"] == "stopped: the daemon shut down"
+    with urllib.request.urlopen(f"{deployed.url}/listjobs.json?project=yuqing", timeout=5) as response:
+        jobs = json.loads(response.read())
+    assert not [j for j in jobs["running"] + jobs["pending"] if j["id"].startswith("slow-")]  # cancelled on the node

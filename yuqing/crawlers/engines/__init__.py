@@ -2,7 +2,9 @@
 
 `[crawl] engine` chooses one for every source:
 
-    local     a child process on this machine (`yuqing crawl-source NAME`): runner.py's own
+    local     a child process on this machine (`yuqing crawl-source NAME`): runner.py's own, whose
+              child life (timeouts, signals, orphans) stays there unchanged; `LocalEngine` is
+              only its face as an engine
     scrapyd   a job on one of the `[crawl] scrapyd` nodes, scheduled, followed and cancelled over
               scrapyd's HTTP API; the spiders reach the node as an egg (`yuqing scrapyd deploy`)
 
@@ -35,19 +37,37 @@ class Engine(Protocol):
         ...
 
 
+class LocalEngine:
+    """Each run in a child process on this machine, as runner.py has always run it."""
+
+    def run(self, settings: Settings, name: str, limit: float, started: datetime, run_id: int) -> CrawlStats:
+        from yuqing.crawlers import runner
+
+        if not settings.config_file:
+            return CrawlStats(source=name, started_at=started, error="cannot start a crawl: settings have no config file")
+        return runner._run_child(settings, name, limit, started, run_id)
+
+    def stop(self, reason: str, grace: float) -> None:
+        from yuqing.crawlers import runner
+
+        runner.stop_children(grace=grace, reason=reason)
+
+
+LOCAL = LocalEngine()
+
+
 def engine_for(settings: Settings) -> Engine:
     """The engine `[crawl] engine` names (settings checked it is one we know)."""
     if settings.crawl.engine == "scrapyd":
         from yuqing.crawlers.engines.scrapyd import SCRAPYD
 
         return SCRAPYD
-    from yuqing.crawlers.engines.local import LOCAL
-
     return LOCAL
 
 
 def stop_all(reason: str, grace: float) -> None:
-    """Stop the runs of every engine that has started one in this process."""
+    """Stop the runs of the other engines that have started one in this process (runner.stop_children
+    stops the local children itself, after this)."""
     import sys
 
     for module in ("yuqing.crawlers.engines.scrapyd",):
@@ -59,4 +79,4 @@ def stop_all(reason: str, grace: float) -> None:
                 logger.exception("stopping the %s runs failed", module.rsplit(".", 1)[-1])
 
 
-__all__ = ["Engine", "engine_for", "stop_all"]
+__all__ = ["LOCAL", "Engine", "LocalEngine", "engine_for", "stop_all"]

@@ -88,8 +88,8 @@ def start_job(crawler: Any, config: str = "", store: str = "", timeout: str = ""
     stats = CrawlStats(source=source.name)
     spider = spider_class(source.type).from_crawler(crawler, source=source, settings=settings, stats=stats,
                                                     seen=db.seen_urls)
-    spider.store = db  # the pipeline writes through the job's store (it does not own it)
-    state: dict[str, bool] = {}
+    spider.store = db  # type: ignore[attr-defined]  # the pipeline writes through it (and does not own it)
+    state: dict[str, Any] = {}
 
     def item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
         stats.errors += 1
@@ -102,8 +102,9 @@ def start_job(crawler: Any, config: str = "", store: str = "", timeout: str = ""
         _stop(crawler)
 
     def spider_opened(spider: Any) -> None:
-        from twisted.internet import reactor
+        from twisted.internet import reactor as installed
 
+        reactor: Any = installed  # installed by Scrapy by now
         state["timer"] = reactor.callLater(max(0.0, deadline - time.monotonic()), timed_out)
 
     def spider_closed(spider: Any, reason: str) -> None:

@@ -69,7 +69,8 @@ class Node:
             request.add_header("Authorization", self._auth)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read()
+                body: bytes = response.read()
+                return body
         except urllib.error.HTTPError as exc:
             hint = " (wrong user or password in [crawl] scrapyd?)" if exc.code == 401 else ""
             raise NodeError(f"scrapyd node {self.url} answered HTTP {exc.code} to {request.full_url.split('?')[0]}"
