@@ -185,9 +185,10 @@ def _register() -> None:
     from yuqing.digest.report_commands import commands as report_commands
 
     from yuqing.cases.commands import commands as case_commands
+    from yuqing.store.commands import commands as store_commands
 
     for group in (crawl_commands, analysis_commands, alert_commands, case_commands, digest_commands, daemon_commands,
-                  report_commands):
+                  report_commands, store_commands):
         for command in group:
             cli.add_command(command)
 
