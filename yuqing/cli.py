@@ -206,9 +206,10 @@ def _register() -> None:
     from yuqing.delivery.commands import commands as delivery_commands
 
     from yuqing.cases.commands import commands as case_commands
+    from yuqing.store.commands import commands as store_commands
 
     for group in (crawl_commands, analysis_commands, alert_commands, case_commands, digest_commands, daemon_commands,
-                  report_commands, delivery_commands, engine_commands):
+                  report_commands, delivery_commands, engine_commands, store_commands):
         for command in group:
             cli.add_command(command)
 

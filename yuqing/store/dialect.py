@@ -69,6 +69,7 @@ def _split(sql: str) -> list[tuple[bool, str]]:
 
 def _rewrite_code(code: str, ddl: bool) -> str:
     code = code.replace("%", "%%").replace("?", "%s")
+    code = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", code)  # SQLite's :name parameters
     code = re.sub(r"\buser\b", '"user"', code)
     code = re.sub(r"\bNOT\s+LIKE\b", "NOT ILIKE", code, flags=re.I)
     code = re.sub(r"(?<!NOT )\bLIKE\b", "ILIKE", code, flags=re.I)
@@ -137,7 +138,8 @@ def translate(
             sets = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in updates)
             target = ", ".join(_quote(k) for k in keys)
             conflict = f" ON CONFLICT ({target}) DO " + (f"UPDATE SET {sets}" if sets else "NOTHING")
-    out = "".join(_rewrite_code(piece, ddl) if is_code else piece for is_code, piece in _split(sql))
+    # every % in the statement, literals included, is doubled: psycopg reads the whole text for %s
+    out = "".join(_rewrite_code(piece, ddl) if is_code else piece.replace("%", "%%") for is_code, piece in _split(sql))
     returns_id = False
     if insert:
         out = out.rstrip().rstrip(";")

@@ -295,6 +295,9 @@ def iter_posts(store: Store, *, since: datetime | None = None, until: datetime |
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
+    if store.backend != "sqlite":  # PostgreSQL (#12): readers never block writers there
+        yield from store.conn.execute(sql, params).fetchall()
+        return
     # a connection of its own: the caller may write (or stream to a slow client) meanwhile
     conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, timeout=30)
     try:
