@@ -100,6 +100,10 @@ def test_train_sentiment_with_corrections_then_use_the_model(write_config, tmp_p
     assert "dev weibo2018" in result.output and out.exists()
     model = LinearModel.load(out)
     assert model.meta["seed"] == 7
+    # the stacked negative head: head B's weights and idf, and the stacker's numbers from validation rows
+    assert model.second is not None and model.second.shape == model.weights.shape and model.concession
+    assert (model.second[:, 1] >= 1).all() and model.stack[1] != 0
+    assert set(model.meta["calibration"]) >= {"stack_a", "stack_b", "stack_c"}
     assert model.meta["sources"]["corrections"]["train"] == 2  # latest label per post
     assert model.meta["sources"]["weibo2018"]["train"] + model.meta["sources"]["weibo2018"]["dev"] == 120
     card = out.with_suffix(".md").read_text(encoding="utf-8")

@@ -132,7 +132,8 @@ def test_shipped_model_has_its_card_and_figures():
 
     card = DEFAULT_MODEL.with_name("MODEL_CARD.md").read_text(encoding="utf-8")
     assert "weibo2018" in card and str(model.meta["dev"]["weibo2018"]["accuracy"]) in card
-    assert DEFAULT_MODEL.stat().st_size < 4 * 1024 * 1024
+    # two heads of float16 weights plus head B's weights and idf, 2^20 buckets each: about 6.5 MB
+    assert DEFAULT_MODEL.stat().st_size < 8 * 1024 * 1024
 
 
 def test_bad_model_file_is_a_clear_error(tmp_path):

@@ -56,10 +56,19 @@ def test_the_notices_headlines_and_questions_of_issue_9_read_neutral(text):
     assert label(text) == "neutral", analyze_text(text)
 
 
-@pytest.mark.xfail(strict=True, reason="a limit in the model card: concessions and sarcasm are read literally")
-@pytest.mark.parametrize("text", ["这个政策好是好，就是落实太慢", "这效率真高啊，一个章盖了三个月"])
-def test_concessions_and_sarcasm_known_limit(text):
-    assert label(text) == "negative"
+@pytest.mark.parametrize("text", ["这个政策好是好，就是落实太慢", "新修的公园好是好，就是厕所太少，排队要半小时"])
+def test_concessions_read_as_the_clause_after_the_turn(text):
+    assert label(text) == "negative", analyze_text(text)
+
+
+@pytest.mark.parametrize("text", ["虽然很累，但是很开心", "虽然下雨，但是活动照常举行", "小是小了点，可是很干净"])
+def test_a_turn_towards_the_good_is_not_made_negative(text):
+    assert label(text) != "negative", analyze_text(text)
+
+
+@pytest.mark.xfail(strict=True, reason="a limit in the model card: sarcasm is read literally")
+def test_sarcasm_known_limit():
+    assert label("这效率真高啊，一个章盖了三个月") == "negative"
 
 
 def test_traditional_questions_read_like_simplified():

@@ -86,6 +86,11 @@ def test_retrain_from_corrections_writes_figures_and_keeps_the_previous_model(wr
     assert previous.read_bytes() == DEFAULT_MODEL.read_bytes()  # first retrain: the shipped model is kept
     # ordinary text still reads as before
     assert _labels(model, ["社区工作人员很耐心，帮我们把问题解决了，点赞！"]) == ["positive"]
+    # only head A (and head 1) move: head B, the stacker and the 转折 rule stay as shipped
+    shipped = LinearModel.load()
+    assert model.second is not None and (model.second == shipped.second).all()
+    assert list(model.stack) == list(shipped.stack) and model.concession == shipped.concession
+    assert model.meta["format"] == shipped.meta["format"]
     store.close()
 
 
