@@ -12,6 +12,7 @@ from typing import Any
 from scrapy.settings import default_settings
 
 from yuqing.crawlers.pipelines import ITEM_PIPELINES
+from yuqing.crawlers.robots import MIDDLEWARES as ROBOTS_MIDDLEWARES
 from yuqing.settings import Settings, SourceConfig
 
 REDIRECT_MAX_TIMES = 10
@@ -30,6 +31,7 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, pipelines: bool
         "BOT_NAME": "yuqing",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "DOWNLOADER_MIDDLEWARES": ROBOTS_MIDDLEWARES,  # every waiter on robots.txt obeys it (crawlers/robots.py)
         "DOWNLOAD_DELAY": delay,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(delay, 1.0),

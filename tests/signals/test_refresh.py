@@ -1,0 +1,118 @@
+"""Refresh and spread, end to end on loopback: re-visits within the window, politely, and one spread alert."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+from tests.conftest import Response
+from tests.signals.conftest import crawl, detect, rows
+from yuqing.models import Post, utcnow
+from yuqing.store import Store
+
+SOURCE = """
+[[sources]]
+name = "county-api"
+type = "json"
+url = "{url}/api/list"
+list_path = "data.items"
+fields = {{ title = "title", text = "content", url = "link", reposts = "reposts", comments = "comments" }}
+refresh = "48h"
+delay = "1s"
+"""
+
+GROWTH = [(20, 5), (400, 80), (1800, 300)]
+
+
+def test_counts_growing_across_three_refreshes_raise_one_spread_alert(site, configure) -> None:
+    state = {"run": 0}
+    hits: list[tuple[str, float]] = []
+
+    def record(path: str) -> None:
+        hits.append((path, time.monotonic()))
+
+    def item(n: int) -> dict:
+        reposts, comments = GROWTH[state["run"]] if n == 1 else (3, 1)
+        return {"title": f"芦山县 帖子{n}", "content": f"芦山县 第{n}个帖子的正文", "link": f"/api/post/{n}",
+                "reposts": reposts, "comments": comments}
+
+    def listing(path, headers, body):
+        record(path)
+        shown = [item(1), item(2), item(3)] if state["run"] == 0 else []  # later runs: only re-visits see them
+        return Response(json.dumps({"data": {"items": shown}}, ensure_ascii=False), content_type="application/json")
+
+    def detail(path, headers, body):
+        record(path)
+        return Response(json.dumps(item(int(path.rsplit("/", 1)[1])), ensure_ascii=False),
+                        content_type="application/json")
+
+    site.routes["/api/list"] = listing
+    for n in (1, 2, 3, 9):
+        site.routes[f"/api/post/{n}"] = detail
+    site.routes["/robots.txt"] = Response("User-agent: *\nDisallow: /api/post/2\n", content_type="text/plain")
+    settings = configure(SOURCE.format(url=site.url))
+    assert settings.sources[0].refresh == 48 * 3600
+    with Store(settings.db_path) as store:  # a post first seen three days ago: outside the window
+        old = Post(url=f"{site.url}/api/post/9", source="county-api", title="芦山县 旧帖", text="旧帖",
+                   fetched_at=utcnow() - timedelta(days=3), reposts=1)
+        store.add_posts([old])
+
+    fired = []
+    for run in range(3):
+        state["run"] = run
+        crawl(settings, "county-api")
+        fired += detect(settings)
+    assert [(a.kind, a.level) for a in fired] == [("spread", "yellow")]
+    alert = fired[0]
+    post_id = rows(settings, "SELECT id FROM posts WHERE url = ?", [f"{site.url}/api/post/1"])[0]["id"]
+    assert alert.key == f"post:{post_id}"
+    assert alert.explanation["source"] == "county-api"
+    assert (alert.explanation["from"], alert.explanation["to"], alert.explanation["gained_per_hour"]) == (25, 2100, 2075)
+    assert rows(settings, "SELECT reposts, comments FROM posts WHERE id = ?", [post_id]) == [
+        {"reposts": 1800, "comments": 300}]
+    observed = rows(settings, "SELECT reposts FROM engagement_observations WHERE post_id = ? ORDER BY id", [post_id])
+    assert [o["reposts"] for o in observed] == [20, 400, 1800]
+    mail = rows(settings, "SELECT subject, text FROM deliveries")
+    assert len(mail) == 1 and "传播" in mail[0]["text"] and "新增 2075" in mail[0]["text"]
+    assert "county-api" in mail[0]["text"] and "芦山县 帖子1" in mail[0]["text"]
+    assert rows(settings, "SELECT count(*) AS n FROM cases")[0]["n"] == 1
+    assert detect(settings) == []  # seen again: no second alert
+
+    paths = [p for p, _ in hits]
+    assert "/api/post/9" not in paths  # never older than the window
+    assert "/api/post/2" not in paths  # robots.txt holds for re-visits too
+    assert paths.count("/api/post/1") == 2 and paths.count("/api/post/3") == 2  # runs 2 and 3
+    for run_hits in _runs(hits):
+        gaps = [b - a for (_, a), (_, b) in zip(run_hits, run_hits[1:])]
+        assert all(g >= 0.45 for g in gaps), gaps  # the per-source delay (1s, jittered 0.5-1.5x)
+
+
+def _runs(hits: list[tuple[str, float]]) -> list[list[tuple[str, float]]]:
+    runs: list[list[tuple[str, float]]] = []
+    for hit in hits:
+        if hit[0] == "/api/list":
+            runs.append([])
+        runs[-1].append(hit)
+    return runs
+
+
+def test_a_source_without_refresh_never_revisits(site, configure) -> None:
+    served = json.dumps({"data": {"items": [{"title": "芦山县 一帖", "link": "/api/post/1", "reposts": 5}]}},
+                        ensure_ascii=False)
+    site.routes["/api/list"] = Response(served, content_type="application/json")
+    site.routes["/api/post/1"] = Response("{}", content_type="application/json")
+    settings = configure(SOURCE.format(url=site.url).replace('refresh = "48h"\n', "").replace('delay = "1s"\n', ""))
+    crawl(settings, "county-api")
+    crawl(settings, "county-api")
+    assert ("GET", "/api/post/1") not in site.requests
+    assert rows(settings, "SELECT count(*) AS n FROM engagement_observations")[0]["n"] == 0
+
+
+def test_a_bad_refresh_is_a_config_error_naming_the_key(configure) -> None:
+    import pytest
+
+    from yuqing.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.refresh"):
+        configure(SOURCE.format(url="http://127.0.0.1:9").replace('"48h"', '"two days"'))
