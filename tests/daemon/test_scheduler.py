@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from yuqing import settings as settings_mod
+from yuqing.errors import StoreError
 from yuqing.scheduler import Daemon
 from yuqing.store import Store
 
@@ -101,7 +102,7 @@ def _meta(db: Path) -> dict:
     try:
         with Store(db, readonly=True) as store:
             return json.loads(store.get_meta("daemon", "{}") or "{}")
-    except sqlite3.OperationalError:  # the daemon is still creating the schema
+    except (sqlite3.OperationalError, StoreError):  # the daemon is still creating the file or the schema
         return {}
 
 
