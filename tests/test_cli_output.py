@@ -9,6 +9,9 @@ import sys
 
 def test_serve_on_a_port_in_use_fails_in_words_without_saying_serving_on(write_config):
     config = write_config()
+    init = subprocess.run([sys.executable, "-m", "yuqing", "--config", str(config), "init"], capture_output=True,
+                          text=True, timeout=60)
+    assert init.returncode == 0, init.stderr  # serve refuses a missing store before it binds
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
