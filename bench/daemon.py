@@ -1,4 +1,5 @@
-"""Benchmark of the daemon: alert latency and resident memory over many crawl cycles.
+"""Benchmark of the daemon: alert latency, resident memory over many crawl cycles, hot-list latency
+and the cost of `refresh`.
 
     python bench/daemon.py                  # both parts (the memory part takes ~10 minutes)
     python bench/daemon.py --cycles 50      # a shorter memory run
@@ -14,7 +15,7 @@
 2. Memory: the daemon crawls one source every second while the site publishes a new post each
    second (so every cycle also runs analysis, detection and delivery). RSS of the daemon process
    (VmRSS in /proc) after 10 cycles is the baseline, after 200 the figure. Goal: growth <= 10 %.
-3. Hot-list latency (#15): a loopback JSON hot list, the real daemon polling it every HOT_INTERVAL
+3. Hot-list latency (#15): a loopback JSON hot list, the real daemon polling it every --hot-interval
    (20 s), aiosmtpd on loopback. t0 is just after a poll stored its snapshot (the worst case: the
    entry waits for the next poll); at t0 the locality's entry appears at rank 8; the figure is t0
    -> the SMTP server accepting the alert email. Goal: <= one poll interval + 30 s.
@@ -27,13 +28,18 @@
    per-source delay is 0 s and AutoThrottle off for the bench (loopback): the figure is the cost of
    the re-visits themselves; what the delay adds is printed beside it as arithmetic.
 
-Figures (2 shared cores, load ~6 from other work, 2026-12-03):
-  3. interval 20 s: latency 17.4 s (goal <= 50 s: met); poll start -> email 2.7 s (crawl child 2.0 s);
-     baseline chain crawl 3.0 + analyze 4.3 + detect 2.9 = 10.2 s (alert mailed), cron every 20 s
-     worst case 30.2 s; ratios 0.27 (poll -> email / chain) and 0.58 (latency / cron worst case).
-  4. without refresh 2 requests, 3.2 s wall, 2.3 s CPU; refresh = "48h" 10,002 requests, 39.2 s wall,
-     26.5 s CPU; ratio 5001x requests, 12.1x wall, 11.4x CPU; 3.6 ms wall / 2.4 ms CPU a re-visit.
-     At the default delay of 2 s the same run needs >= 5.6 h (the default run timeout is 5 min).
+Figures (2 shared cores, load 5-6 from other work, 2026-12-03; wall times vary 2x with the load,
+CPU times do not):
+  3. interval 20 s: latency 21.2 s (goal <= 50 s: met; 17.4 s in an earlier run); poll start ->
+     email 4.9 s (crawl child 3.0 s); baseline chain crawl 5.9 + analyze 5.9 + detect 1.7 = 13.5 s
+     (alert mailed), cron every 20 s worst case 33.5 s; ratios 0.36 (poll -> email / chain) and
+     0.63 (latency / cron worst case).
+  4. without refresh 2 requests, 4.8 s wall, 2.0 s CPU; refresh = "48h" 10,002 requests, 79.3 s
+     wall, 25.3 s CPU (39.2 s / 26.5 s in a quieter run); ratio 5001x requests, 16.4x wall, 12.7x
+     CPU; 2.3 ms CPU a re-visit. At the default delay of 2 s all 10,000 would need >= 5.6 h, so a
+     run re-visits the newest 75 (half the default 5 min timeout; crawlers.runner.refresh_cap).
+     Found on the way: a re-visit cost 40 ms wall (the bench server's Nagle stall, fixed here), and
+     a 1,000-re-visit run 7.2 s CPU -> 5.1 s with Scrapy's generator check off (crawlers/settings.py).
 """
 
 from __future__ import annotations
@@ -487,8 +493,11 @@ delay = "0s"
     print(f"  ratio refresh / baseline: requests {ref_req / base_req:.0f}x, wall {ref_s / base_s:.1f}x, "
           f"CPU {ref_cpu / base_cpu:.1f}x; {observed} posts observed")
     print(f"  per re-visit: {1000 * (ref_s - base_s) / extra:.2f} ms wall, {1000 * (ref_cpu - base_cpu) / extra:.2f} ms CPU")
-    print(f"  at the default [crawl] delay of 2 s the same run would take >= {2 * (ref_req - 1) / 3600:.1f} h "
-          f"(Scrapy waits the delay between requests to one site)")
+    from yuqing.crawlers.runner import REFRESH_SHARE
+
+    print(f"  at the default [crawl] delay of 2 s all of them would take >= {2 * (ref_req - 1) / 3600:.1f} h (Scrapy"
+          f" waits the delay between requests to one site): a run re-visits the newest"
+          f" {int(300 * REFRESH_SHARE / 2)} (half the default 5 min timeout)")
 
 
 def main() -> None:
