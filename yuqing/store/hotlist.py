@@ -103,3 +103,15 @@ def entry_posts(conn: Any, entries: list[dict[str, Any]]) -> dict[str, dict[str,
 
 def sources(conn: Any) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT source FROM hotlist_snapshots ORDER BY source")]
+
+
+def last_listed(conn: Any, source: str, title: str) -> str | None:
+    """When the source last listed the title (None: never)."""
+    return conn.execute("SELECT max(polled_at) FROM hotlist_snapshots WHERE source = ? AND title = ?",
+                        (source, title)).fetchone()[0]
+
+
+def open_keys(conn: Any, kind: str) -> list[str]:
+    """Keys of the alerts of one kind not resolved yet (hotlist:<title>, post:<id>): the signals end them."""
+    return [r[0] for r in conn.execute("SELECT key FROM alerts WHERE kind = ? AND state != 'resolved' ORDER BY id",
+                                       (kind,))]
