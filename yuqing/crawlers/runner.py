@@ -172,7 +172,7 @@ def _crawl(settings: Settings, source: Any, stats: CrawlStats, store: Any, now: 
     crawler.signals.connect(spider_closed, signal=signals.spider_closed)
     crawler.signals.connect(spider_opened, signal=signals.spider_opened)
     process.crawl(crawler, source=source, settings=settings, stats=stats, seen=store.seen_urls, now=now,
-                  recent=_recent_urls(store, source, now, refresh_cap(settings, source, limit)))
+                  recent=refresh_urls(store, source, now, refresh_cap(settings, source, limit)))
     state["process"] = process
     # our handlers stay in place (on_signal): Scrapy's would wait for open downloads without end
     process.start(install_signal_handlers=False)
@@ -186,7 +186,7 @@ def refresh_cap(settings: Settings, source: Any, limit: float) -> int | None:
     return max(1, int(limit * REFRESH_SHARE / delay)) if delay > 0 else None
 
 
-def _recent_urls(store: Any, source: Any, now: datetime | None, cap: int | None = None) -> Any:
+def refresh_urls(store: Any, source: Any, now: datetime | None, cap: int | None = None) -> Any:
     """What a `refresh` source re-visits: its posts first seen within the window, newest first, at
     most `cap` of them (None: no refresh)."""
     if not source.refresh:
