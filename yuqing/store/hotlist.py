@@ -37,8 +37,13 @@ def migrate_v3(db: sqlite_utils.Database) -> None:
 
 
 def save_snapshot(conn: Any, source: str, polled_at: datetime, entries: list[dict[str, Any]]) -> None:
-    """Store one poll: entries carry title, rank, heat (or None) and url."""
+    """Store one poll: entries carry title, rank, heat (or None) and url.
+
+    Times are whole seconds, so a second poll within the same second (a `yuqing crawl` by hand
+    beside the daemon's) replaces the first: a snapshot is one list, never two mixed together.
+    """
     stamp = to_iso(polled_at)
+    conn.execute("DELETE FROM hotlist_snapshots WHERE source = ? AND polled_at = ?", (source, stamp))
     conn.executemany(
         "INSERT INTO hotlist_snapshots(source, polled_at, rank, title, heat, url) VALUES (?, ?, ?, ?, ?, ?)",
         [(source, stamp, int(e["rank"]), str(e["title"]), e.get("heat"), str(e.get("url") or ""))
