@@ -87,9 +87,9 @@ def start_job(crawler: Any, config: str = "", store: str = "", timeout: str = ""
     db = open_store(settings)
     stats = CrawlStats(source=source.name)
     # `refresh` re-visits on a node too, as many as in a local child (runner.refresh_cap)
+    recent = refresh_urls(db, source, None, refresh_cap(settings, source, limit))
     spider = spider_class(source.type).from_crawler(crawler, source=source, settings=settings, stats=stats,
-                                                    seen=db.seen_urls,
-                                                    recent=refresh_urls(db, source, None, refresh_cap(settings, source, limit)))
+                                                    seen=db.seen_urls, recent=recent)
     spider.store = db  # type: ignore[attr-defined]  # the pipeline writes through it (and does not own it)
     state: dict[str, Any] = {}
 
