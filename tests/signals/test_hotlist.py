@@ -12,6 +12,7 @@ from yuqing.models import utcnow
 SOURCE = """
 [[sources]]
 name = "weibo-hot"
+title = "微博热搜"
 type = "hotlist"
 url = "{url}/hot"
 list_path = "data.realtime"
@@ -53,7 +54,9 @@ def test_rank_8_opens_one_red_case_in_one_poll_and_a_return_within_the_cooldown_
     cases = rows(settings, "SELECT id, level, title FROM cases")
     assert [(c["level"], c["title"]) for c in cases] == [("red", "芦山县化工厂起火")]
     mails = rows(settings, "SELECT subject, text FROM deliveries")
-    assert len(mails) == 1 and "红色" in mails[0]["subject"] and "热榜第 8 位" in mails[0]["text"]
+    assert len(mails) == 1 and "红色" in mails[0]["subject"] and "登上 微博热搜 热榜第 8 位" in mails[0]["text"]
+    assert "weibo-hot" not in mails[0]["subject"] + mails[0]["text"]  # people read the source's title
+    assert alert.explanation["source"] == "weibo-hot" and alert.title.startswith("微博热搜 热榜第8位")
 
     served["at"] = None  # drops out ...
     crawl(settings, "weibo-hot")

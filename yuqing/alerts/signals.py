@@ -64,12 +64,26 @@ def merge(findings: list[Any]) -> list[Any]:
     return list(best.values())
 
 
+def titled(settings: Settings, findings: list[Any]) -> list[Any]:
+    """People read a source's `title` (微博热搜), not its config name: in the alert's title and as
+    `source_title` in its explanation, which keeps the name in `source`."""
+    for f in findings:
+        name = f.explanation.get("source")
+        if not f.fired or not name:
+            continue
+        shown = settings.source_title(name)
+        f.explanation["source_title"] = shown
+        if f.title.startswith(f"{name} "):
+            f.title = shown + f.title[len(name):]
+    return findings
+
+
 def check(settings: Settings, store: Store, now: datetime) -> list[Any]:
     """Findings of the three signals at `now` (nothing written)."""
     cfg = settings.alerts
     found = hotlist_findings(settings, store, now)
     found += spread.detect(store.conn, now, cfg.spread_new, cfg.spread_factor, cfg.spread_base)
     found += liuyan.detect(store.conn, now, float(settings.liuyan.overdue))
-    merged = merge(found)
+    merged = merge(titled(settings, found))
     logger.debug("signals at %s: %d findings, %d fired", now, len(merged), sum(f.fired for f in merged))
     return merged
