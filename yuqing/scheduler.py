@@ -3,7 +3,8 @@
 - one job per enabled source, on its `every` interval or `cron` expression; each crawl runs in a child
   process (yuqing.crawlers.runner.crawl_one) with the source's timeout, at most
   `[daemon] crawl_workers` at a time;
-- right after a crawl that stored new posts (or failed: source health), the pipeline runs:
+- right after a crawl that stored new posts (or failed: source health; or re-read what a hot list
+  or a `refresh` lists: a rank or a count moved), the pipeline runs:
   analysis -> detection, then asks for delivery. A timer runs it too (`pipeline_every`), and one
   retries due deliveries (`deliver_every`), so nothing waits on a crawl to happen;
 - the digest at `[digest] at`, housekeeping at `[daemon] housekeeping_at`.
@@ -288,10 +289,16 @@ class Daemon:
         else:
             logger.info("crawl %s: fetched %d, matched %d, new %d, duplicates %d (%.1fs)",
                         name, stats.fetched, stats.matched, stats.new, stats.duplicates, took)
-        if stats.new or stats.error:
+        if stats.new or stats.error or self._signals_moved(name, stats):
             # new posts -> analyse, detect, deliver now; a failure -> source health is checked now
             self.request_pipeline(f"crawl {name}")
         self.write_status()
+
+    def _signals_moved(self, name: str, stats: Any) -> bool:
+        """A hot list that listed the locality, or a refresh that re-read posts: a rank or a count
+        can move without a new post, and the case should open now, not at the next timer run."""
+        src = next((s for s in self.settings.sources if s.name == name), None)
+        return bool(src is not None and stats.matched and (src.type == "hotlist" or src.refresh))
 
     # -- pipeline tasks (all run in the one pipeline thread) ----------------------------------------
     def request_pipeline(self, reason: str = "") -> None:

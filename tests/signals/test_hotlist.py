@@ -12,6 +12,7 @@ from yuqing.models import utcnow
 SOURCE = """
 [[sources]]
 name = "weibo-hot"
+title = "微博热搜"
 type = "hotlist"
 url = "{url}/hot"
 list_path = "data.realtime"
@@ -53,7 +54,9 @@ def test_rank_8_opens_one_red_case_in_one_poll_and_a_return_within_the_cooldown_
     cases = rows(settings, "SELECT id, level, title FROM cases")
     assert [(c["level"], c["title"]) for c in cases] == [("red", "芦山县化工厂起火")]
     mails = rows(settings, "SELECT subject, text FROM deliveries")
-    assert len(mails) == 1 and "红色" in mails[0]["subject"] and "热榜第 8 位" in mails[0]["text"]
+    assert len(mails) == 1 and "红色" in mails[0]["subject"] and "登上 微博热搜 热榜第 8 位" in mails[0]["text"]
+    assert "weibo-hot" not in mails[0]["subject"] + mails[0]["text"]  # people read the source's title
+    assert alert.explanation["source"] == "weibo-hot" and alert.title.startswith("微博热搜 热榜第8位")
 
     served["at"] = None  # drops out ...
     crawl(settings, "weibo-hot")
@@ -124,3 +127,53 @@ def test_a_hot_list_that_is_not_a_list_is_an_error_in_words(site, configure) -> 
     assert stats.error == f"malformed JSON from {site.url}/maint: got an HTML page instead"
     assert rows(settings, "SELECT count(*) AS n FROM hotlist_snapshots")[0]["n"] == 0
     assert detect(settings) == []  # nothing polled: nothing to say, and no crash
+
+
+def test_an_entry_under_a_new_link_or_on_a_second_list_is_still_the_locality(site, configure) -> None:
+    """The entry's post is stored once (the same title is the same post, whatever the link), so
+    the entry is found by its words too: its climb to the top 10 under a link that carries its rank,
+    or on a second list, raises the alert to red."""
+    served = {"weibo": 30, "baidu": None}
+
+    def weibo(path, headers, body):
+        entries = [{"word": f"热点话题{i}", "num": 1000 - i, "link": f"https://s.weibo.example/weibo?q={i}"}
+                   for i in range(1, 41)]
+        if served["weibo"] is not None:
+            rank = served["weibo"]
+            entries.insert(rank - 1, {"word": "芦山县化工厂起火", "num": 5000,
+                                      "link": f"https://s.weibo.example/weibo?q=lushan&band_rank={rank}"})
+        return Response(json.dumps({"data": {"realtime": entries}}, ensure_ascii=False),
+                        content_type="application/json")
+
+    def baidu(path, headers, body):
+        entries = [{"title": f"百度热点{i}", "url": f"https://www.baidu.example/s?wd={i}"} for i in range(1, 31)]
+        if served["baidu"] is not None:
+            entries.insert(served["baidu"] - 1, {"title": "芦山县化工厂起火",
+                                                 "url": "https://www.baidu.example/s?wd=lushan"})
+        return Response(json.dumps({"data": entries}, ensure_ascii=False), content_type="application/json")
+
+    site.routes["/hot"] = weibo
+    site.routes["/baidu"] = baidu
+    settings = configure(SOURCE.format(url=site.url) + f"""
+    [[sources]]
+    name = "baidu-hot"
+    type = "hotlist"
+    url = "{site.url}/baidu"
+    """)
+    crawl(settings, "weibo-hot")
+    crawl(settings, "baidu-hot")
+    assert [(a.kind, a.level, a.state) for a in detect(settings)] == [("hotlist", "orange", "open")]
+    served["weibo"] = 5  # the link names the rank: a new URL, the same post
+    crawl(settings, "weibo-hot")
+    changed = detect(settings)
+    assert [(a.kind, a.level, a.state) for a in changed] == [("hotlist", "red", "escalated")]
+    assert [p["rank"] for p in changed[0].explanation["trajectory"]] == [30, 5]
+
+    served["weibo"], served["baidu"] = 30, 4  # down on Weibo, up on Baidu: still red, one alert
+    crawl(settings, "weibo-hot")
+    crawl(settings, "baidu-hot")
+    assert detect(settings) == []
+    state = rows(settings, "SELECT level, state, explanation FROM alerts WHERE kind = 'hotlist'")
+    assert [(s["level"], s["state"]) for s in state] == [("red", "escalated")]
+    assert rows(settings, "SELECT count(*) AS n FROM cases")[0]["n"] == 1
+    assert rows(settings, "SELECT count(*) AS n FROM posts")[0]["n"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from datetime import timedelta
@@ -116,3 +117,27 @@ def test_a_bad_refresh_is_a_config_error_naming_the_key(configure) -> None:
 
     with pytest.raises(ConfigError, match=r"sources\[0\]\.refresh"):
         configure(SOURCE.format(url="http://127.0.0.1:9").replace('"48h"', '"two days"'))
+
+
+def test_refresh_revisits_only_the_newest_posts_that_fit_in_half_the_run_timeout(site, configure) -> None:
+    """At 0.5 s between requests a 30 s run has room for 30 re-visits in half its time: the 30
+    newest of 40 posts are re-read, the rest wait, and the run does not time out (a failure)."""
+    from yuqing.crawlers.runner import crawl_one, refresh_cap
+
+    site.routes["/api/list"] = Response('{"data": {"items": []}}', content_type="application/json")
+    for n in range(40):
+        site.routes[f"/api/post/{n}"] = Response(json.dumps({"title": f"芦山县 帖子{n}", "reposts": 5 + n}),
+                                                 content_type="application/json")
+    settings = configure(SOURCE.format(url=site.url).replace('delay = "1s"', 'delay = "0.5s"'))
+    assert refresh_cap(settings, settings.sources[0], 30) == 30
+    assert refresh_cap(settings, dataclasses.replace(settings.sources[0], delay=0.0), 30) is None
+    now = utcnow()
+    with Store(settings.db_path) as store:  # post n first seen n minutes ago: 0..29 are the newest
+        store.add_posts([Post(url=f"{site.url}/api/post/{n}", source="county-api", title=f"芦山县 帖子{n}",
+                              text=f"芦山县 第{n}帖", fetched_at=now - timedelta(minutes=n), reposts=1)
+                         for n in range(40)])
+    stats = crawl_one(settings, "county-api", timeout=30)
+    assert stats.error is None, stats.error
+    asked = {int(p.rsplit("/", 1)[1]) for m, p in site.requests if p.startswith("/api/post/")}
+    assert asked == set(range(30))
+    assert rows(settings, "SELECT count(DISTINCT post_id) AS n FROM engagement_observations")[0]["n"] == 30

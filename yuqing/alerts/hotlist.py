@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from yuqing.models import from_iso
-from yuqing.store.hotlist import trajectory
+from yuqing.store.hotlist import last_listed, open_keys, trajectory
 
 TOP_RANK = 10  # in the top ten the alert is red (红) whatever [alerts] hotlist_level says
 
@@ -44,14 +44,11 @@ def detect(conn: Any, source: str, entries: list[dict[str, Any]], matches: Calla
             level="red" if rank_now <= TOP_RANK else level, quiet=False,
             explanation={"source": source, "rank": rank_now, "heat": entry.get("heat"),
                          "url": entry.get("url") or "", "trajectory": trajectory(conn, source, title)}))
-    open_rows = conn.execute(
-        "SELECT key FROM alerts WHERE kind = 'hotlist' AND state != 'resolved'").fetchall()
-    for (key,) in open_rows:
+    for key in open_keys(conn, "hotlist"):
         title = key.removeprefix("hotlist:")
         if title in listed:
             continue
-        last = conn.execute("SELECT max(polled_at) FROM hotlist_snapshots WHERE source = ? AND title = ?",
-                            (source, title)).fetchone()[0]
+        last = last_listed(conn, source, title)
         if last is None:
             continue  # listed by another source
         gone = now - from_iso(last) >= timedelta(seconds=cooldown_s)  # type: ignore[operator]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from yuqing.store.hotlist import open_keys
 from yuqing.store.liuyan import answered_ids, overdue
 
 DEFAULT_OVERDUE_S = 7 * 86400.0
@@ -30,11 +31,10 @@ def detect(conn: Any, now: datetime, overdue_s: float = DEFAULT_OVERDUE_S) -> li
                               fired=True, level="blue", quiet=False,
                               explanation={"post_id": r["id"], "since": r["ts"], "department": r["department"],
                                            "url": r["url"], "source": r["source"],
-                                       "top_posts": [{"id": r["id"], "title": r["title"] or "(无标题)", "url": r["url"],
-                                                      "source": r["source"], "ts": r["ts"]}]})
+                                           "top_posts": [{"id": r["id"], "title": r["title"] or "(无标题)",
+                                                          "url": r["url"], "source": r["source"], "ts": r["ts"]}]})
                 for r in overdue(conn, now, overdue_s)]
-    open_ids = [int(k.removeprefix("post:")) for (k,) in conn.execute(
-        "SELECT key FROM alerts WHERE kind = 'liuyan' AND state != 'resolved'")]
+    open_ids = [int(k.removeprefix("post:")) for k in open_keys(conn, "liuyan")]
     for pid in answered_ids(conn, open_ids):
         findings.append(LiuyanFinding(kind="liuyan", key=f"post:{pid}", title="", fired=False, level=None, quiet=True))
     return findings

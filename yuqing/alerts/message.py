@@ -106,12 +106,12 @@ def _hotlist_summary(ex: dict[str, Any]) -> str:
     ranks = [str(p.get("rank")) for p in ex.get("trajectory") or []][-6:]
     heat = f"，热度 {ex['heat']}" if ex.get("heat") else ""
     path = f"（排名 {'→'.join(ranks)}）" if len(ranks) > 1 else ""
-    return f"登上 {ex.get('source', '')} 热榜第 {ex.get('rank', '?')} 位{heat}{path}"
+    return f"登上 {ex.get('source_title') or ex.get('source', '')} 热榜第 {ex.get('rank', '?')} 位{heat}{path}"
 
 
 def _spread_summary(ex: dict[str, Any]) -> str:
     return (f"一小时内转发+评论新增 {ex.get('gained_per_hour', 0)}（{ex.get('from', 0)}→{ex.get('to', 0)}），"
-            f"来源 {ex.get('source', '')}")
+            f"来源 {ex.get('source_title') or ex.get('source', '')}")
 
 
 def _liuyan_summary(ex: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ case layer opens an incident (a case) for it:
 
 * hot lists: each `hotlist` source's last poll, unless it is older than `[alerts] cooldown` (a
   source that stopped polling says nothing about today's list). An entry names the locality when
-  the crawl kept it as a post: the same matcher, aliases and exclusions as every other post.
+  the crawl kept it as a post (or found it the same as one it kept: the same title under another
+  link or on another list): the same matcher, aliases and exclusions as every other post.
 * spread: the engagement observations of the last hour against `[alerts] spread_*`.
 * 留言: messages unanswered past `[liuyan] overdue`.
 """
@@ -37,10 +38,8 @@ def hotlist_findings(settings: Settings, store: Store, now: datetime) -> list[An
         polled = from_iso(stamp)
         if polled is None or now - polled >= timedelta(seconds=cooldown):
             entries = []  # stale: nothing fires on it, and what it listed goes quiet
-        posts = hot_db.posts_at(store.conn, [e["url"] for e in entries])
-        matched = {e["title"] for e in entries if e["url"] in posts}
-        by_title = {e["title"]: posts[e["url"]] for e in entries if e["url"] in posts}
-        for finding in hotlist.detect(store.conn, name, entries, matched.__contains__, now, cooldown,
+        by_title = hot_db.entry_posts(store.conn, entries)
+        for finding in hotlist.detect(store.conn, name, entries, by_title.__contains__, now, cooldown,
                                       settings.alerts.hotlist_level):
             post = by_title.get(finding.key.removeprefix("hotlist:"))
             if finding.fired and post is not None:
@@ -65,12 +64,26 @@ def merge(findings: list[Any]) -> list[Any]:
     return list(best.values())
 
 
+def titled(settings: Settings, findings: list[Any]) -> list[Any]:
+    """People read a source's `title` (微博热搜), not its config name: in the alert's title and as
+    `source_title` in its explanation, which keeps the name in `source`."""
+    for f in findings:
+        name = f.explanation.get("source")
+        if not f.fired or not name:
+            continue
+        shown = settings.source_title(name)
+        f.explanation["source_title"] = shown
+        if f.title.startswith(f"{name} "):
+            f.title = shown + f.title[len(name):]
+    return findings
+
+
 def check(settings: Settings, store: Store, now: datetime) -> list[Any]:
     """Findings of the three signals at `now` (nothing written)."""
     cfg = settings.alerts
     found = hotlist_findings(settings, store, now)
     found += spread.detect(store.conn, now, cfg.spread_new, cfg.spread_factor, cfg.spread_base)
     found += liuyan.detect(store.conn, now, float(settings.liuyan.overdue))
-    merged = merge(found)
+    merged = merge(titled(settings, found))
     logger.debug("signals at %s: %d findings, %d fired", now, len(merged), sum(f.fired for f in merged))
     return merged

@@ -42,6 +42,7 @@ _stopping: dict[int, str] = {}  # pid -> why: children stop_children is stopping
 _active_lock = threading.Lock()
 PR_SET_PDEATHSIG = 1
 WORKERS = 2  # children at once: Scrapy start-up is CPU-bound
+REFRESH_SHARE = 0.5  # of a run's timeout that `refresh` re-visits may take (refresh_cap)
 
 
 # -- the child ---------------------------------------------------------------------------------
@@ -171,19 +172,36 @@ def _crawl(settings: Settings, source: Any, stats: CrawlStats, store: Any, now: 
     crawler.signals.connect(spider_closed, signal=signals.spider_closed)
     crawler.signals.connect(spider_opened, signal=signals.spider_opened)
     process.crawl(crawler, source=source, settings=settings, stats=stats, seen=store.seen_urls, now=now,
-                  recent=_recent_urls(store, source, now))
+                  recent=refresh_urls(store, source, now, refresh_cap(settings, source, limit)))
     state["process"] = process
     # our handlers stay in place (on_signal): Scrapy's would wait for open downloads without end
     process.start(install_signal_handlers=False)
 
 
-def _recent_urls(store: Any, source: Any, now: datetime | None) -> Any:
-    """What a `refresh` source re-visits: its posts first seen within the window (None: no refresh)."""
+def refresh_cap(settings: Settings, source: Any, limit: float) -> int | None:
+    """How many re-visits fit in a run: the delay holds between them, and a run past its timeout
+    is killed and counted a failure (three in a row: a health alert), so they get REFRESH_SHARE of
+    it, the newest posts first. None: no delay, no cap."""
+    delay = float(settings.crawl.delay if source.delay is None else source.delay)
+    return max(1, int(limit * REFRESH_SHARE / delay)) if delay > 0 else None
+
+
+def refresh_urls(store: Any, source: Any, now: datetime | None, cap: int | None = None) -> Any:
+    """What a `refresh` source re-visits: its posts first seen within the window, newest first, at
+    most `cap` of them (None: no refresh)."""
     if not source.refresh:
         return None
     from yuqing.store.engagement import recent_urls
 
-    return lambda: recent_urls(store.conn, source.name, now or utcnow(), source.refresh)
+    def recent() -> list[str]:
+        urls = recent_urls(store.conn, source.name, now or utcnow(), source.refresh)
+        if cap is not None and len(urls) > cap:
+            logger.warning("%s: %d posts in the refresh window, %d re-visited (the newest): at the source's delay"
+                           " no more fit in half its run timeout", source.name, len(urls), cap)
+            return urls[:cap]
+        return urls
+
+    return recent
 
 
 def stats_line(stats: CrawlStats) -> str:

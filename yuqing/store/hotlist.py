@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from yuqing.models import to_iso
+from yuqing.models import content_hash, to_iso
 
 
 def migrate_v3(db: sqlite_utils.Database) -> None:
@@ -37,8 +37,13 @@ def migrate_v3(db: sqlite_utils.Database) -> None:
 
 
 def save_snapshot(conn: Any, source: str, polled_at: datetime, entries: list[dict[str, Any]]) -> None:
-    """Store one poll: entries carry title, rank, heat (or None) and url."""
+    """Store one poll: entries carry title, rank, heat (or None) and url.
+
+    Times are whole seconds, so a second poll within the same second (a `yuqing crawl` by hand
+    beside the daemon's) replaces the first: a snapshot is one list, never two mixed together.
+    """
     stamp = to_iso(polled_at)
+    conn.execute("DELETE FROM hotlist_snapshots WHERE source = ? AND polled_at = ?", (source, stamp))
     conn.executemany(
         "INSERT INTO hotlist_snapshots(source, polled_at, rank, title, heat, url) VALUES (?, ?, ?, ?, ?, ?)",
         [(source, stamp, int(e["rank"]), str(e["title"]), e.get("heat"), str(e.get("url") or ""))
@@ -63,17 +68,55 @@ def latest(conn: Any, source: str) -> tuple[str | None, list[dict[str, Any]]]:
     return stamp, [{"rank": r[0], "title": r[1], "heat": r[2], "url": r[3]} for r in rows]
 
 
+_POST = "id, title, url, source, ts, event_id"
+
+
+def _post(r: Any) -> dict[str, Any]:
+    return {"id": r[1], "title": r[2], "url": r[3], "source": r[4], "ts": r[5], "event_id": r[6]}
+
+
 def posts_at(conn: Any, urls: list[str]) -> dict[str, dict[str, Any]]:
     """Stored posts by canonical URL: the hot-list entries that named the locality."""
     found: dict[str, dict[str, Any]] = {}
     wanted = [u for u in dict.fromkeys(urls) if u]
     for i in range(0, len(wanted), 500):
         chunk = wanted[i:i + 500]
-        for r in conn.execute(f"SELECT canonical_url, id, title, url, source, ts, event_id FROM posts"
+        for r in conn.execute(f"SELECT canonical_url, {_POST} FROM posts"
                               f" WHERE canonical_url IN ({','.join('?' * len(chunk))})", chunk):
-            found[r[0]] = {"id": r[1], "title": r[2], "url": r[3], "source": r[4], "ts": r[5], "event_id": r[6]}
+            found[r[0]] = _post(r)
+    return found
+
+
+def entry_posts(conn: Any, entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The stored post of each entry that named the locality, by entry title.
+
+    By the entry's URL, else by its words: the crawl stores an entry's post once, so the same
+    title under a link that carries its rank (Weibo's band_rank) or on a second list is a duplicate
+    of the post first stored, not a post of its own.
+    """
+    by_url = posts_at(conn, [e["url"] for e in entries])
+    found = {str(e["title"]): by_url[e["url"]] for e in entries if e["url"] in by_url}
+    hashes = {content_hash(str(e["title"]), ""): str(e["title"]) for e in entries if str(e["title"]) not in found}
+    wanted = list(hashes)
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        for r in conn.execute(f"SELECT content_hash, {_POST} FROM posts WHERE text = ''"
+                              f" AND content_hash IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk):
+            found.setdefault(hashes[r[0]], _post(r))
     return found
 
 
 def sources(conn: Any) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT source FROM hotlist_snapshots ORDER BY source")]
+
+
+def last_listed(conn: Any, source: str, title: str) -> str | None:
+    """When the source last listed the title (None: never)."""
+    return conn.execute("SELECT max(polled_at) FROM hotlist_snapshots WHERE source = ? AND title = ?",
+                        (source, title)).fetchone()[0]
+
+
+def open_keys(conn: Any, kind: str) -> list[str]:
+    """Keys of the alerts of one kind not resolved yet (hotlist:<title>, post:<id>): the signals end them."""
+    return [r[0] for r in conn.execute("SELECT key FROM alerts WHERE kind = ? AND state != 'resolved' ORDER BY id",
+                                       (kind,))]

@@ -68,7 +68,7 @@ def start_job(crawler: Any, config: str = "", store: str = "", timeout: str = ""
 
     from yuqing import __version__
     from yuqing.crawlers.engines.payload import decode
-    from yuqing.crawlers.runner import stats_line
+    from yuqing.crawlers.runner import refresh_urls, refresh_cap, stats_line
     from yuqing.crawlers.settings import quiet_scrapy_logging, scrapy_settings
     from yuqing.crawlers.spiders import spider_class
 
@@ -86,8 +86,10 @@ def start_job(crawler: Any, config: str = "", store: str = "", timeout: str = ""
     logging.getLogger().setLevel(logging.INFO)
     db = open_store(settings)
     stats = CrawlStats(source=source.name)
+    # `refresh` re-visits on a node too, as many as in a local child (runner.refresh_cap)
+    recent = refresh_urls(db, source, None, refresh_cap(settings, source, limit))
     spider = spider_class(source.type).from_crawler(crawler, source=source, settings=settings, stats=stats,
-                                                    seen=db.seen_urls)
+                                                    seen=db.seen_urls, recent=recent)
     spider.store = db  # type: ignore[attr-defined]  # the pipeline writes through it (and does not own it)
     state: dict[str, Any] = {}
 
