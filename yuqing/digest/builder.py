@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from yuqing.digest import sections
 from yuqing.models import LEVELS, from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store
@@ -279,6 +280,7 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         "trend": hourly(settings, rows),
         "health": source_health(settings, store, end, rows),
         "cases": _cases(settings, store, start, end),
+        "liuyan": sections.liuyan(settings, store, start, end, utcnow()),
     })
 
 
