@@ -266,6 +266,9 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         [to_iso(start), to_iso(end)],
     )
     topics, sources = splits(rows)
+    events = hot_events(settings, store, rows)
+    for e in events:  # how far each event reached, hour by hour (its posts' re-visits)
+        e["reach_curve"] = sections.reach_curve(store, e["id"], start, end, settings.digest.timezone)
     return _titled(settings, {
         "date": day.isoformat(),
         "locality": settings.locality.name,
@@ -273,8 +276,9 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         "built_at": to_iso(utcnow()),
         "overview": overview(settings, store, day, rows),
         "alerts": day_alerts(store, start, end),
-        "events": hot_events(settings, store, rows),
+        "events": events,
         "negatives": top_negatives(settings, store, rows),
+        "reach": sections.reach(store, start, end, settings.digest.top),
         "topics": topics,
         "sources": sources,
         "trend": hourly(settings, rows),
@@ -287,7 +291,7 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
 def _titled(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
     """Sources by their `title` (清溪问政), as people know them, not their config names."""
     title = settings.source_title
-    for post in data["negatives"]:
+    for post in data["negatives"] + data["reach"]:
         post["source"] = title(post["source"])
     for event in data["events"]:
         event["sources"] = [title(name) for name in event["sources"]]

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from yuqing.digest import sections
 from yuqing.digest.builder import excerpt, source_weight
 from yuqing.digest.report_figures import Figures
 from yuqing.errors import YuqingError
@@ -200,6 +201,7 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
             "trend": [{"label": b["bucket"][-5:] if period.kind != "day" else b["bucket"][-2:] + "时",
                        "posts": b["posts"], "negative": b["negative"]} for b in series],
             "posts_shown": [_post(p) for p in reps],
+            "reach_curve": sections.reach_curve(store, ev["id"], start, end, tz),
         })
     negatives = [_post(p) for p in q.top_negatives(store, start, end, weights, top * 2)]
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -214,6 +216,7 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         "overview": overview,
         "disposal": disposal(settings, store, start, end),
         "events": events,
+        "reach": sections.reach(store, start, end, top),
         "negative_groups": [{"topic": k, "posts": v} for k, v in groups.items()],
         "topics": _with_change(fig.per_topic(), pfig.per_topic()),
         "sources": sources,

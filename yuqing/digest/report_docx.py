@@ -108,8 +108,14 @@ def _period(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
         doc.add_paragraph(f"热度 {e['heat']}，本期 {e['posts']} 条，负面占比 {pct(e['negative_share'])}，"
                           f"互动 {e['engagement']}，来源：{'、'.join(e['sources'])}。")
         _image(doc, pngs, f"event{e['id']}")
+        _image(doc, pngs, f"reach{e['id']}")
         for p in e["posts_shown"]:
             doc.add_paragraph(f"{p['source']} · {local(p['ts'])}：{p['excerpt']}", style="List Bullet")
+    if d.get("reach"):
+        doc.add_heading("传播", 1)
+        _table(doc, ["帖子", "来源", "发布", "转评赞", "转 / 评 / 赞"],
+               [[p["title"] or p["excerpt"] or "（无标题）", p["source"], local(p["ts"]), p["reach"],
+                 f"{p['reposts']} / {p['comments']} / {p['likes']}"] for p in d["reach"]])
     doc.add_heading("负面信息", 1)
     if not d["negative_groups"]:
         doc.add_paragraph("本期无负面信息。")

@@ -6,7 +6,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from yuqing.digest import charts, render
+from yuqing.digest import charts, render, sections
 
 
 def svgs(data: dict[str, Any]) -> dict[str, Markup]:
@@ -21,6 +21,9 @@ def svgs(data: dict[str, Any]) -> dict[str, Markup]:
     }
     for e in data["events"]:
         out[f"event{e['id']}"] = charts.timeline(e["trend"], title=f"{e['title']} 走势")
+        if e.get("reach_curve"):  # a report stored before #15 has none
+            unit = "按小时" if e["reach_curve"][0]["label"].endswith("时") else "按日"
+            out[f"reach{e['id']}"] = sections.reach_svg(e["reach_curve"], f"{e['title']} 传播量（转评赞，{unit}）")
     return out
 
 

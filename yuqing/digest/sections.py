@@ -8,12 +8,13 @@ digest is built all the same.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from yuqing.models import from_iso
+from yuqing.models import from_iso, to_iso
 from yuqing.settings import Settings
-from yuqing.store import Store
+from yuqing.store import Store, engagement
 from yuqing.store import liuyan as liuyan_db
 from yuqing.store.dialect import NotPorted
 
@@ -48,3 +49,55 @@ def liuyan(settings: Settings, store: Store, start: datetime, end: datetime, now
                          "overdue": late.get(n, 0)} for n in names],
         "oldest": got["overdue"][:OVERDUE_SHOWN],
     }
+
+
+# -- 传播: top posts by reach, an event's reach curve --------------------------------------------
+def reach(store: Store, start: datetime, end: datetime, limit: int) -> list[dict[str, Any]]:
+    """The period's posts with the most reposts+comments+likes, as last counted (a re-visit updates them)."""
+    from yuqing.digest.builder import excerpt
+
+    out = []
+    for p in engagement.top_by_reach(store.conn, start, limit, until=end):
+        out.append({"id": p["id"], "source": p["source"], "title": p["title"] or "", "url": p["url"], "ts": p["ts"],
+                    "reach": p["reach"], "reposts": p["reposts"] or 0, "comments": p["comments"] or 0,
+                    "likes": p["likes"] or 0, "event_id": p["event_id"],
+                    "excerpt": excerpt(p["title"] or "", p["text"] or p["title"] or "", 60)})
+    return out
+
+
+def reach_curve(store: Store, event_id: int, start: datetime, end: datetime, tz: str) -> list[dict[str, Any]]:
+    """An event's reach per local hour (per day past four days): each post's last observation by the
+    bucket's end, summed over the event's posts. Empty when none of its posts was ever counted again.
+
+    A post's counts carry forward between re-visits, so the curve shows how far the event has
+    reached at each moment, not how often it was looked at.
+    """
+    rows = engagement.event_observations(store.conn, event_id, end)
+    if not rows:
+        return []
+    zone = ZoneInfo(tz)
+    first = max(from_iso(rows[0][1]) or start, start).astimezone(zone)
+    daily = end - first > timedelta(hours=96)
+    step = timedelta(days=1) if daily else timedelta(hours=1)
+    t = first.replace(minute=0, second=0, microsecond=0)
+    if daily:
+        t = t.replace(hour=0)
+    last_seen = from_iso(rows[-1][1]) or end
+    latest: dict[int, int] = {}
+    points, i = [], 0
+    while t < end and t <= last_seen:
+        edge = to_iso(t + step) or ""
+        while i < len(rows) and rows[i][1] < edge:
+            latest[rows[i][0]] = rows[i][2]
+            i += 1
+        points.append({"label": t.strftime("%m-%d") if daily else t.strftime("%d日%H时"), "reach": sum(latest.values())})
+        t = (t + step).astimezone(zone)
+    return points
+
+
+def reach_svg(points: list[dict[str, Any]], title: str) -> Any:
+    """The reach curve as an inline SVG line (report_charts.lines, counts)."""
+    from yuqing.digest.report_charts import lines
+
+    return lines([p["label"] for p in points], [("转评赞合计", [float(p["reach"]) for p in points])], title=title,
+                 percent=False, height=200)

@@ -82,9 +82,27 @@ def growth(conn: Any, now: datetime, window_s: float) -> list[dict[str, Any]]:
              "last": r[5] or 0, "from": r[6], "to": r[7]} for r in rows]
 
 
-def top_by_reach(conn: Any, since: datetime, limit: int = 10) -> list[dict[str, Any]]:
-    """Posts since a time with the most reposts+comments+likes (digest: top posts by reach)."""
+def top_by_reach(conn: Any, since: datetime, limit: int = 10, until: datetime | None = None) -> list[dict[str, Any]]:
+    """Posts of [since, until) with the most reposts+comments+likes, as last counted (top posts by reach)."""
+    sql = ("SELECT id, source, title, url, coalesce(reposts,0) + coalesce(comments,0) + coalesce(likes,0) AS reach,"
+           " ts, reposts, comments, likes, event_id, text FROM posts WHERE ts >= ?")
+    params: list[Any] = [to_iso(since)]
+    if until is not None:
+        sql += " AND ts < ?"
+        params.append(to_iso(until))
+    rows = conn.execute(sql + " ORDER BY reach DESC, id LIMIT ?", (*params, limit)).fetchall()
+    return [{"id": r[0], "source": r[1], "title": r[2], "url": r[3], "reach": r[4], "ts": r[5], "reposts": r[6],
+             "comments": r[7], "likes": r[8], "event_id": r[9], "text": r[10]} for r in rows if r[4]]
+
+
+def event_observations(conn: Any, event_id: int, until: datetime) -> list[tuple[int, str, int]]:
+    """(post id, observed_at, reposts+comments+likes) of an event's posts before `until`, in time order.
+
+    Everything before the period is read too: a post counted yesterday still reaches today.
+    """
     rows = conn.execute(
-        "SELECT id, source, title, url, coalesce(reposts,0) + coalesce(comments,0) + coalesce(likes,0) AS reach"
-        " FROM posts WHERE ts >= ? ORDER BY reach DESC, id LIMIT ?", (to_iso(since), limit)).fetchall()
-    return [{"id": r[0], "source": r[1], "title": r[2], "url": r[3], "reach": r[4]} for r in rows]
+        "SELECT o.post_id, o.observed_at, coalesce(o.reposts, 0) + coalesce(o.comments, 0) + coalesce(o.likes, 0)"
+        " FROM engagement_observations o JOIN posts p ON p.id = o.post_id"
+        " WHERE p.event_id = ? AND o.observed_at < ? ORDER BY o.observed_at, o.id",
+        (event_id, to_iso(until))).fetchall()
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
