@@ -253,7 +253,9 @@ def source_health(settings: Settings, store: Store, end: datetime, rows: list[di
             "name": s["name"], "state": state, "failures": s["failures"], "last_error": s["last_error"],
             "last_ok_at": s["last_ok_at"], "last_new_at": s["last_new_at"], "posts_today": today.get(s["name"], 0),
         })
-    return {"problems": problems, "ok": ok}
+    day = (end - timedelta(hours=12)).astimezone(ZoneInfo(settings.digest.timezone)).date()
+    before = [sections.source_counts(store, *day_bounds(settings, day - timedelta(days=k))) for k in range(1, 8)]
+    return {"problems": problems, "ok": ok, "coverage": sections.coverage(settings, dict(today), before)}
 
 
 def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
@@ -295,7 +297,7 @@ def _titled(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
         post["source"] = title(post["source"])
     for event in data["events"]:
         event["sources"] = [title(name) for name in event["sources"]]
-    for row in data["sources"] + data["health"]["problems"]:
+    for row in data["sources"] + data["health"]["problems"] + data["health"]["coverage"]["rows"]:
         row["name"] = title(row["name"])
     return data
 

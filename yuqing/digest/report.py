@@ -223,6 +223,7 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         "trend": trend,
         "health": _health(settings, store, end, {s["name"]: s["posts"] for s in sources}),
     }
+    data["health"]["coverage"] = _coverage(settings, store, period, fig, pfig)
     data["title"] = title(data)
     data["summary"] = summary(data)
     return data
@@ -261,6 +262,16 @@ def _health(settings: Settings, store: Store, end: datetime, posts: dict[str, in
         problems.append({"name": s["name"], "state": state, "failures": s["failures"], "last_error": s["last_error"],
                          "last_ok_at": s["last_ok_at"], "posts": posts.get(s["name"], 0)})
     return {"problems": problems, "ok": ok}
+
+
+def _coverage(settings: Settings, store: Store, period: Period, fig: Figures, pfig: Figures) -> dict[str, Any]:
+    """Posts per source against the median of the 7 periods before (the first one is read already)."""
+    before = [{r["name"]: r["posts"] for r in pfig.per_source()}]
+    p = period.previous()
+    for _ in range(6):
+        p = p.previous()
+        before.append(sections.source_counts(store, *bounds(settings, p.first, p.last)))
+    return sections.coverage(settings, {r["name"]: r["posts"] for r in fig.per_source()}, before)
 
 
 def _post(p: dict[str, Any]) -> dict[str, Any]:
@@ -313,6 +324,9 @@ def summary(data: dict[str, Any]) -> str:
             parts.append(f"负面信息主要集中在“{t['name']}”话题（{t['negative']} 条）。")
     if data["health"]["problems"]:
         parts.append(f"有 {len(data['health']['problems'])} 个信源采集异常，需关注。")
+    low = (data["health"].get("coverage") or {}).get("low")
+    if low:
+        parts.append(f"有 {low} 个信源本期信息量明显低于常量，需核查。")
     return "".join(parts)
 
 

@@ -136,6 +136,13 @@ def _period(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
     if d["health"]["problems"]:
         _table(doc, ["信源", "状态", "说明"], [[s["name"], HEALTH_NAMES.get(s["state"], s["state"]),
                                              s["last_error"] or "一天以上无新信息"] for s in d["health"]["problems"]])
+    cov = d["health"].get("coverage")
+    if cov and cov["rows"]:
+        doc.add_paragraph(f"采集量（本期 / 前{cov['periods']}期中位数）：")
+        _table(doc, ["信源", "本期", "常量", "状态"],
+               [[r["name"], r["posts"], "—" if r["usual"] is None else f"{r['usual']:g}",
+                 f"明显偏少（仅常量的 {pct(r['share'], 0)}）" if r["low"] else ("正常" if r["judged"] else "—")]
+                for r in cov["rows"]])
 
 
 def _special(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:

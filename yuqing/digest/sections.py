@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -101,3 +102,37 @@ def reach_svg(points: list[dict[str, Any]], title: str) -> Any:
 
     return lines([p["label"] for p in points], [("转评赞合计", [float(p["reach"]) for p in points])], title=title,
                  percent=False, height=200)
+
+
+# -- coverage: posts per source against its usual ------------------------------------------------
+LOW_SHARE = 0.25  # at most a quarter of the usual count is "far below"
+MIN_USUAL = 3.0  # a source that usually gives fewer says too little to judge
+
+
+def source_counts(store: Store, start: datetime, end: datetime) -> dict[str, int]:
+    from yuqing.store import reports as q
+
+    return {r["name"]: int(r["posts"]) for r in q.per_source(store, start, end)}
+
+
+def coverage(settings: Settings, current: dict[str, int], before: list[dict[str, int]]) -> dict[str, Any]:
+    """Posts each source gave in the period against its usual: the median of the previous periods
+    (7 of the same length). Far below (≤ a quarter of a usual of at least 3) is flagged, so a source
+    that went quiet shows the day it did, before a day without posts makes its health alert.
+
+    Hot lists are left out: they keep only the entries naming the locality, which is no measure of
+    whether they work (their polls are).
+    """
+    hot = {s.name for s in settings.sources if s.type == "hotlist"}
+    names = [s.name for s in settings.sources if s.enabled and s.name not in hot]
+    names += sorted(n for n in current if n not in names and n not in hot)
+    rows = []
+    for name in names:
+        usual = float(median([b.get(name, 0) for b in before])) if before else None
+        posts = current.get(name, 0)
+        judged = usual is not None and usual >= MIN_USUAL
+        low = judged and posts <= usual * LOW_SHARE  # type: ignore[operator]
+        rows.append({"name": name, "posts": posts, "usual": usual, "low": low, "judged": judged,
+                     "share": posts / usual if usual else None})
+    rows.sort(key=lambda r: (not r["low"], -(r["usual"] or 0), r["name"]))
+    return {"rows": rows, "low": sum(r["low"] for r in rows), "periods": len(before)}
