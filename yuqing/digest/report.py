@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from yuqing.digest import sections
+from yuqing.digest import sections, tracing
 from yuqing.digest.builder import excerpt, source_weight
 from yuqing.digest.report_figures import Figures
 from yuqing.errors import YuqingError
@@ -407,6 +407,7 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
                    "verdict": c["verdict"], "response_url": c["response_url"], "summary": c["summary"]}
                   for c in cases],
         "open_cases": len(open_cases),
+        "trace": tracing.trace(settings, store, event_id),  # 传播/溯源
     }
     data["title"] = f"关于“{row['title']}”的舆情专报"
     data["summary"] = (

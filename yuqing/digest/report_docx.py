@@ -155,6 +155,17 @@ def _special(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
     _image(doc, pngs, "trend")
     doc.add_paragraph(f"峰值 {d['peak']} 条/{'小时' if d['hourly'] else '日'}，近期平均 {d['tail_avg']} 条；"
                       f"负面占比 {pct(d['negative_share'])}。")
+    trace = d.get("trace")
+    if trace:  # part of 舆情走势: the office layout keeps its five headings
+        doc.add_paragraph().add_run("传播与溯源").bold = True
+        doc.add_paragraph(f"首发于 {local(trace['first']['ts'])}（{trace['first']['source']}），"
+                          f"{trace['sources']} 个来源先后跟进。")
+        _table(doc, ["时间", "来源", "首帖", "距首发"],
+               [[local(s["ts"]), s["source"], s["title"] or s["excerpt"], s["after"]] for s in trace["pickup"]])
+        if trace["top"]:
+            _table(doc, ["传播最广的帖子", "来源", "转评赞"],
+                   [[p["title"] or p["excerpt"], p["source"], p["reach"]] for p in trace["top"]])
+        _image(doc, pngs, "reach")
     doc.add_heading("主要观点", 1)
     doc.add_paragraph("关键词：" + "、".join(d["keywords"]))
     for p in d["posts_shown"]:

@@ -13,7 +13,11 @@ def svgs(data: dict[str, Any]) -> dict[str, Markup]:
     """Every chart of a report by name; the docx embeds the same charts rasterised."""
     if data["kind"] == "event":
         unit = "每小时" if data["hourly"] else "每日"
-        return {"trend": charts.timeline(data["trend"], title=f"{unit}信息量（红色为负面）")}
+        out = {"trend": charts.timeline(data["trend"], title=f"{unit}信息量（红色为负面）")}
+        trace = data.get("trace")  # a 专报 stored before #15 has none
+        if trace and trace["curve"]:
+            out["reach"] = sections.reach_svg(trace["curve"], f"{data['event_title']} 传播量（转评赞）")
+        return out
     out = {
         "trend": charts.timeline(data["trend"], title="每小时信息量" if data["kind"] == "day" else "每日信息量"),
         "topics": charts.bars(data["topics"][:10], title="话题分布"),

@@ -78,12 +78,12 @@ def reach_curve(store: Store, event_id: int, start: datetime, end: datetime, tz:
         return []
     zone = ZoneInfo(tz)
     first = max(from_iso(rows[0][1]) or start, start).astimezone(zone)
-    daily = end - first > timedelta(hours=96)
+    last_seen = min(from_iso(rows[-1][1]) or end, end)
+    daily = last_seen - first > timedelta(hours=96)
     step = timedelta(days=1) if daily else timedelta(hours=1)
     t = first.replace(minute=0, second=0, microsecond=0)
     if daily:
         t = t.replace(hour=0)
-    last_seen = from_iso(rows[-1][1]) or end
     latest: dict[int, int] = {}
     points, i = [], 0
     while t < end and t <= last_seen:

@@ -183,6 +183,16 @@ def first_post(store: Store, event_id: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def event_pickup(store: Store, event_id: int) -> list[dict[str, Any]]:
+    """The first post of each source on an event, in the order the sources picked it up (溯源)."""
+    return store.query(
+        f"SELECT id, source, title, url, ts, text, {_ENGAGEMENT} AS reach FROM ("
+        "SELECT *, row_number() OVER (PARTITION BY source ORDER BY ts, id) AS n FROM posts WHERE event_id = ?"
+        ") AS firsts WHERE n = 1 ORDER BY ts, id",
+        [event_id],
+    )
+
+
 def event_keywords(store: Store, event_id: int, limit: int = 5000) -> Iterator[str]:
     """The keyword lists of an event's posts (JSON), newest first, at most `limit`."""
     for (value,) in store.conn.execute(
