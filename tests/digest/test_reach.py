@@ -31,7 +31,7 @@ def test_reach_curve_sums_each_posts_last_count_per_hour(dsettings, dstore, popu
     (e,) = [e for e in data["events"] if e["id"] == event]
     assert [(p["label"], p["reach"]) for p in e["reach_curve"]] == [
         ("01日08时", 10), ("01日09时", 150), ("01日10时", 160), ("01日11时", 3060)]
-    water = [e for e in data["events"] if e["id"] == populated.events["water"]][0]
+    water = next(e for e in data["events"] if e["id"] == populated.events["water"])
     assert water["reach_curve"] == []  # its posts were never counted again: no curve
     page = render.page(data, base="")
     assert page.count("传播量（转评赞，按小时）</title>") == 1 and "芦山县大桥出现裂缝 传播量" in page

@@ -19,7 +19,7 @@ def test_week_report_shows_top_posts_by_reach_and_the_event_reach_curve(dsetting
     assert data["reach"][1]["title"] == HOSTILE_TITLE
     (e,) = [e for e in data["events"] if e["id"] == event]
     assert [p["reach"] for p in e["reach_curve"]] == [10, 150, 160, 3060]
-    assert "reach%d" % populated.events["water"] not in report_html.svgs(data)  # never re-counted: no curve
+    assert f"reach{populated.events['water']}" not in report_html.svgs(data)  # never re-counted: no curve
 
     html = report_html.page(data)
     section = html[html.index("<h2>传播</h2>"):html.index("<h2>负面信息</h2>")]

@@ -3,13 +3,13 @@ in the data, on the web's event page over loopback HTTP, and in the 专报 (html
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.digest.populate import DAY, _add, at
 from tests.digest.test_reach import _bridge
 from tests.digest.test_web import Client
-from yuqing.digest import report, report_docx, report_html, tracing
+from yuqing.digest import report, report_docx, report_html, sections
 from yuqing.models import Post
 
 HOSTILE = '<script>alert("trace")</script>大桥真相'
@@ -28,22 +28,22 @@ def spread_event(dstore) -> tuple[int, int, int]:
 
 
 def test_after_in_words():
-    t = datetime(2024, 5, 1, tzinfo=timezone.utc)
-    assert [tracing.after(t, t + d) for d in (timedelta(0), timedelta(minutes=40), timedelta(hours=3, minutes=5),
+    t = datetime(2024, 5, 1, tzinfo=UTC)
+    assert [sections.after(t, t + d) for d in (timedelta(0), timedelta(minutes=40), timedelta(hours=3, minutes=5),
                                               timedelta(hours=2), timedelta(days=2, hours=4))] == [
         "首发", "+40分钟", "+3小时5分", "+2小时", "+2天4小时"]
 
 
 def test_trace_orders_sources_by_their_first_post(dsettings, dstore, populated):
     event, a, b = spread_event(dstore)
-    t = tracing.trace(dsettings, dstore, event)
+    t = sections.trace(dsettings, dstore, event)
     assert t["first"]["id"] == a and t["first"]["after"] == "首发"
     assert [(s["source"], s["after"]) for s in t["pickup"]] == [
         ("tieba-lushan", "首发"), ("county-news", "+1小时30分"), ("quiet-feed", "+4小时")]
     assert [(p["id"], p["reach"]) for p in t["top"]][:2] == [(a, 3000), (b, 60)]
     assert [p["reach"] for p in t["curve"]] == [10, 150, 160, 3060]
     assert t["sources"] == 3 and t["span"] == "+4小时"
-    assert tracing.trace(dsettings, dstore, 99999) is None
+    assert sections.trace(dsettings, dstore, 99999) is None
 
 
 def test_event_page_shows_the_timeline_escaped(web, dstore):
@@ -67,7 +67,7 @@ def test_event_page_shows_the_timeline_escaped(web, dstore):
 def test_special_report_has_the_trace(dsettings, dstore, populated, tmp_path: Path):
     import docx
 
-    event, a, _ = spread_event(dstore)
+    event, _, _ = spread_event(dstore)
     data = report.collect_event(dsettings, dstore, event)
     assert [s["source"] for s in data["trace"]["pickup"]] == ["tieba-lushan", "county-news", "quiet-feed"]
     html = report_html.page(data)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from yuqing.digest import sections, tracing
+from yuqing.digest import sections
 from yuqing.digest.builder import excerpt, source_weight
 from yuqing.digest.report_figures import Figures
 from yuqing.errors import YuqingError
@@ -209,6 +209,8 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         groups.setdefault((p["topics"] or ["未归类"])[0], []).append(p)
     trend = _trend(period, fig)
     sources = _with_change(fig.per_source(), pfig.per_source())
+    health = _health(settings, store, end, {s["name"]: s["posts"] for s in sources})
+    health["coverage"] = _coverage(settings, store, period, fig, pfig)
     data = {
         "kind": period.kind, "name": PERIOD_NAMES[period.kind], "prev_name": PREV_NAMES[period.kind],
         "ref": period.ref, "first": period.first.isoformat(), "last": period.last.isoformat(),
@@ -221,9 +223,8 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         "topics": _with_change(fig.per_topic(), pfig.per_topic()),
         "sources": sources,
         "trend": trend,
-        "health": _health(settings, store, end, {s["name"]: s["posts"] for s in sources}),
+        "health": health,
     }
-    data["health"]["coverage"] = _coverage(settings, store, period, fig, pfig)
     data["title"] = title(data)
     data["summary"] = summary(data)
     return data
@@ -407,7 +408,7 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
                    "verdict": c["verdict"], "response_url": c["response_url"], "summary": c["summary"]}
                   for c in cases],
         "open_cases": len(open_cases),
-        "trace": tracing.trace(settings, store, event_id),  # 传播/溯源
+        "trace": sections.trace(settings, store, event_id),  # 传播/溯源
     }
     data["title"] = f"关于“{row['title']}”的舆情专报"
     data["summary"] = (

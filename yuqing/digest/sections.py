@@ -1,4 +1,5 @@
-"""The digest's sections of the early signals (#15): 留言办理, top posts by reach, source coverage.
+"""The digest's sections of the early signals (#15): 留言办理, top posts by reach, source coverage,
+and the 传播/溯源 of one event that its page and the 专报 show.
 
 Each returns JSON-able data (kept in `digests.data`) or None when it has nothing to say; a store
 that cannot answer (PostgreSQL has no json_extract yet) leaves its section out, in the log, and the
@@ -13,10 +14,11 @@ from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from yuqing.models import from_iso, to_iso
+from yuqing.models import from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store, engagement
 from yuqing.store import liuyan as liuyan_db
+from yuqing.store import reports as q
 from yuqing.store.dialect import NotPorted
 
 logger = logging.getLogger(__name__)
@@ -110,8 +112,6 @@ MIN_USUAL = 3.0  # a source that usually gives fewer says too little to judge
 
 
 def source_counts(store: Store, start: datetime, end: datetime) -> dict[str, int]:
-    from yuqing.store import reports as q
-
     return {r["name"]: int(r["posts"]) for r in q.per_source(store, start, end)}
 
 
@@ -126,13 +126,66 @@ def coverage(settings: Settings, current: dict[str, int], before: list[dict[str,
     hot = {s.name for s in settings.sources if s.type == "hotlist"}
     names = [s.name for s in settings.sources if s.enabled and s.name not in hot]
     names += sorted(n for n in current if n not in names and n not in hot)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in names:
         usual = float(median([b.get(name, 0) for b in before])) if before else None
         posts = current.get(name, 0)
         judged = usual is not None and usual >= MIN_USUAL
-        low = judged and posts <= usual * LOW_SHARE  # type: ignore[operator]
+        low = usual is not None and judged and posts <= usual * LOW_SHARE
         rows.append({"name": name, "posts": posts, "usual": usual, "low": low, "judged": judged,
                      "share": posts / usual if usual else None})
-    rows.sort(key=lambda r: (not r["low"], -(r["usual"] or 0), r["name"]))
-    return {"rows": rows, "low": sum(r["low"] for r in rows), "periods": len(before)}
+    rows.sort(key=lambda r: (not r["low"], -(r["usual"] or 0.0), r["name"]))
+    return {"rows": rows, "low": sum(1 for r in rows if r["low"]), "periods": len(before)}
+
+
+# -- 传播/溯源 of one event (the web's event page and the 专报) ---------------------------------------
+# Its first post, the order in which sources picked it up, the posts that reached furthest, and its
+# reach curve. Every string here comes from posts: the templates escape it, links pass safe_url.
+TOP = 5  # posts listed by reach
+
+
+def after(first: datetime | None, at: datetime | None) -> str:
+    """How long after the first post: 首发, +40分钟, +3小时5分, +2天4小时."""
+    if first is None or at is None:
+        return ""
+    minutes = int((at - first).total_seconds() // 60)
+    if minutes <= 0:
+        return "首发" if at == first else "同时"
+    if minutes < 60:
+        return f"+{minutes}分钟"
+    hours, mins = divmod(minutes, 60)
+    if hours < 24:
+        return f"+{hours}小时" + (f"{mins}分" if mins else "")
+    days, hours = divmod(hours, 24)
+    return f"+{days}天" + (f"{hours}小时" if hours else "")
+
+
+def _item(settings: Settings, p: dict[str, Any], first: datetime | None) -> dict[str, Any]:
+    from yuqing.digest.builder import excerpt
+
+    return {"id": p["id"], "source": settings.source_title(p["source"]), "title": p["title"] or "",
+            "url": p["url"], "ts": p["ts"], "reach": int(p.get("reach") or 0),
+            "excerpt": excerpt(p["title"] or "", p["text"] or p["title"] or "", 60),
+            "after": after(first, from_iso(p["ts"]))}
+
+
+def trace(settings: Settings, store: Store, event_id: int) -> dict[str, Any] | None:
+    """The event's spread and origin; None for an event without posts."""
+    pickup = q.event_pickup(store, event_id)
+    if not pickup:
+        return None
+    first = from_iso(pickup[0]["ts"])
+    span = q.event_span(store, event_id)
+    last = from_iso(span["last"]) or first
+    assert first is not None and last is not None
+    end = last + timedelta(seconds=1)
+    top = []
+    for p in q.event_posts(store, event_id, first, end, TOP):
+        p["reach"] = int(p["reposts"] or 0) + int(p["comments"] or 0) + int(p["likes"] or 0)
+        if p["reach"]:
+            top.append(_item(settings, p, first))
+    # re-visits go on after the last post: the curve runs to the last observation
+    curve = reach_curve(store, event_id, first, utcnow(), settings.digest.timezone)
+    steps = [_item(settings, p, first) for p in pickup]
+    return {"first": steps[0], "pickup": steps, "top": top, "curve": curve,
+            "sources": len(steps), "span": after(first, last)}

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from yuqing.digest import charts, render, sections, tracing
+from yuqing.digest import charts, render, sections
 from yuqing.store import sessions
 from yuqing.web import auth
 from yuqing.digest.builder import day_bounds, excerpt
@@ -140,7 +140,7 @@ def event(app: WebApp, req: Request) -> Response:
             "FROM posts WHERE event_id = ? ORDER BY ts DESC LIMIT 200", [event_id])
         alerts = store.query("SELECT id, level, state, title, opened_at FROM alerts WHERE kind = 'event' AND key = ? "
                              "ORDER BY opened_at DESC", [str(event_id)])
-        spread = tracing.trace(app.settings, store, event_id)  # 传播/溯源
+        spread = sections.trace(app.settings, store, event_id)  # 传播/溯源
     for p in posts:
         p["excerpt"] = excerpt("", p["text"] or p["title"], 160)
         p["topics"] = json.loads(p["topics"] or "[]")
