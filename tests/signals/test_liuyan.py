@@ -31,23 +31,31 @@ JSON = "application/json; charset=utf-8"
 PERMALINK = "https://liuyan.people.com.cn/threads/content?tid={tid}"
 
 
-def test_reply_between_runs_is_answered_and_one_overdue_message_opens_one_blue_case(site, configure) -> None:
-    now = time.time()
-    messages = {
-        "501": {"subject": "芦山县龙门乡路灯坏了一个月", "created": int(now - 9 * 86400), "reply": None},
-        "502": {"subject": "芦山县城区夜间施工噪音扰民", "created": int(now - 3600), "reply": None},
-    }
+class Board:
+    """人民网领导留言板's two API calls on a LocalSite: the list (POST /v1/threads/list/df) and one
+    message's content with its official reply, if any (POST /v1/threads/content)."""
 
-    def listing(path, headers, body):
+    def __init__(self, site, now: float) -> None:
+        self.messages = {
+            "501": {"subject": "芦山县龙门乡路灯坏了一个月", "created": int(now - 9 * 86400), "reply": None},
+            "502": {"subject": "芦山县城区夜间施工噪音扰民", "created": int(now - 3600), "reply": None},
+        }
+        site.routes["/v1/threads/list/df"] = self.listing
+        site.routes["/v1/threads/content"] = self.content
+
+    def answer(self, tid: str) -> None:
+        self.messages[tid]["reply"] = int(time.time())
+
+    def listing(self, path, headers, body):
         records = [{"tid": int(tid), "subject": m["subject"], "forumName": "芦山县委书记", "nickName": "网友",
                     "createDateline": m["created"], "stateInfo": "已回复" if m["reply"] else "未回复",
-                    "lastAnswerTime": m["reply"] or 0} for tid, m in messages.items()]
+                    "lastAnswerTime": m["reply"] or 0} for tid, m in self.messages.items()]
         return Response(json.dumps({"code": 0, "resultData": {"data": records}}, ensure_ascii=False),
                         content_type=JSON)
 
-    def content(path, headers, body):
+    def content(self, path, headers, body):
         tid = json.loads(json.loads(body)["param"])["tid"]
-        m = messages[str(tid)]
+        m = self.messages[str(tid)]
         parts = [{"dataType": 1, "content": f"<p>{m['subject']}，请尽快处理。</p>", "dateline": m["created"],
                   "stateInfo": "已回复" if m["reply"] else "未回复"}]
         if m["reply"]:
@@ -56,8 +64,9 @@ def test_reply_between_runs_is_answered_and_one_overdue_message_opens_one_blue_c
         return Response(json.dumps({"code": 0, "resultData": {"contentList": parts}}, ensure_ascii=False),
                         content_type=JSON)
 
-    site.routes["/v1/threads/list/df"] = listing
-    site.routes["/v1/threads/content"] = content
+
+def test_reply_between_runs_is_answered_and_one_overdue_message_opens_one_blue_case(site, configure) -> None:
+    board = Board(site, time.time())
     settings = configure(SOURCE.format(url=site.url))
 
     stats = crawl(settings, "leader-board")
@@ -67,7 +76,7 @@ def test_reply_between_runs_is_answered_and_one_overdue_message_opens_one_blue_c
     assert [(a.kind, a.key, a.level) for a in opened] == [("liuyan", f"post:{old_id}", "blue")]
     assert [(c["level"], c["state"]) for c in rows(settings, "SELECT level, state FROM cases")] == [("blue", "待研判")]
 
-    messages["502"]["reply"] = int(time.time())  # the department answers between the two runs
+    board.answer("502")  # the department answers between the two runs
     crawl(settings, "leader-board")
     fresh = rows(settings, "SELECT json_extract(extra, '$.state') AS state, json_extract(extra, '$.answered') AS answered,"
                            " json_extract(extra, '$.reply_by') AS by FROM posts WHERE url = ?",
@@ -96,6 +105,6 @@ def test_reply_between_runs_is_answered_and_one_overdue_message_opens_one_blue_c
     assert f'href="{PERMALINK.format(tid=501)}"' in page and "已等待 <b" in page
     assert "【留言办理】" in text and "芦山县龙门乡路灯坏了一个月 —— 已等待 9 天，芦山县委书记" in text
 
-    messages["501"]["reply"] = int(time.time())  # answered at last: its alert ends
+    board.answer("501")  # answered at last: its alert ends
     crawl(settings, "leader-board")
     assert [(a.kind, a.state) for a in detect(settings)] == [("liuyan", "resolved")]
