@@ -4,6 +4,8 @@ Slow (the daemon is a real subprocess): `pytest -m slow tests/signals`."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from pathlib import Path
 
@@ -11,9 +13,11 @@ import pytest
 
 from tests.signals.test_liuyan import PERMALINK, Board
 from yuqing.daemon.process import DaemonProcess
+from yuqing.errors import StoreError
 from yuqing.store import Store
 
 pytestmark = pytest.mark.slow
+logger = logging.getLogger(__name__)
 
 CONFIG = """
 [locality]
@@ -62,8 +66,8 @@ def _wait(what: str, check, daemon: DaemonProcess, timeout: float = 90.0) -> Non
         try:
             if check():
                 return
-        except Exception:  # the store may be mid-migration at the very start
-            pass
+        except (sqlite3.Error, StoreError, IndexError) as exc:  # the store may be mid-migration at the very start
+            logger.debug("not yet: %s", exc)
         if not daemon.running():
             raise AssertionError(f"the daemon died while waiting for {what}:\n{daemon.output()[-3000:]}")
         time.sleep(0.2)
