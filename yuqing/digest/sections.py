@@ -112,7 +112,7 @@ MIN_USUAL = 3.0  # a source that usually gives fewer says too little to judge
 
 
 def source_counts(store: Store, start: datetime, end: datetime) -> dict[str, int]:
-    return {r["name"]: int(r["posts"]) for r in q.per_source(store, start, end)}
+    return q.posts_per_source(store, start, end)
 
 
 def coverage(settings: Settings, current: dict[str, int], before: list[dict[str, int]]) -> dict[str, Any]:
@@ -175,15 +175,9 @@ def trace(settings: Settings, store: Store, event_id: int) -> dict[str, Any] | N
     if not pickup:
         return None
     first = from_iso(pickup[0]["ts"])
-    span = q.event_span(store, event_id)
-    last = from_iso(span["last"]) or first
+    last = from_iso(engagement.event_last(store.conn, event_id)) or first
     assert first is not None and last is not None
-    end = last + timedelta(seconds=1)
-    top = []
-    for p in q.event_posts(store, event_id, first, end, TOP):
-        p["reach"] = int(p["reposts"] or 0) + int(p["comments"] or 0) + int(p["likes"] or 0)
-        if p["reach"]:
-            top.append(_item(settings, p, first))
+    top = [_item(settings, p, first) for p in engagement.event_reach(store.conn, event_id, TOP)]
     # re-visits go on after the last post: the curve runs to the last observation
     curve = reach_curve(store, event_id, first, utcnow(), settings.digest.timezone)
     steps = [_item(settings, p, first) for p in pickup]
