@@ -61,3 +61,15 @@ def test_no_liuyan_source_and_no_messages_leaves_the_section_out(dconfig, tmp_pa
         data = builder.collect(plain, store, DAY)
         assert data["liuyan"] is None
         assert "留言办理" not in render.page(data, base="") and "留言办理" not in render.text(data, base="")
+
+
+def test_a_digest_stored_before_these_sections_still_renders(dsettings, dstore, populated):
+    data = builder.collect(dsettings, dstore, DAY)
+    for key in ("liuyan", "reach"):
+        data.pop(key)
+    data["health"].pop("coverage")
+    for e in data["events"]:
+        e.pop("reach_curve")
+    for html in (render.page(data, base=""), render.email_html(data, base="http://x")):
+        assert "留言办理</h2>" not in html and "传播</h2>" not in html and "来源状态</h2>" in html
+    assert "【传播】" not in render.text(data, base="http://x")

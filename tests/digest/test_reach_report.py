@@ -42,3 +42,27 @@ def test_a_report_stored_before_reach_still_renders(dsettings, dstore, populated
         e.pop("reach_curve")
     html = report_html.page(data)
     assert "<h2>传播</h2>" not in html and "<h2>热点事件</h2>" in html
+
+
+def test_the_workbook_has_the_reach_coverage_and_trace_sheets(dsettings, dstore, populated, tmp_path: Path):
+    import openpyxl
+
+    from tests.digest.test_trace import HOSTILE, spread_event
+    from yuqing.digest import report_xlsx
+
+    event, a, _ = spread_event(dstore)
+    week = report.collect_period(dsettings, dstore, report.period_ending("week", DAY))
+    wb = openpyxl.load_workbook(str(report_xlsx.write_xlsx(week, iter(()), tmp_path / "week.xlsx")), read_only=True)
+    assert wb.sheetnames.index("热点事件") < wb.sheetnames.index("传播") < wb.sheetnames.index("负面信息")
+    reach = list(wb["传播"].iter_rows(values_only=True))
+    assert reach[1][0] == a and reach[1][4] == 3000 and reach[1][8] == "https://weibo.example/1"
+    assert all(not r[8] or r[8].startswith("http") for r in reach[1:])  # javascript: links dropped
+    cov = {r[0]: r for r in list(wb["采集量"].iter_rows(values_only=True))[1:]}
+    assert cov["county-news"][1] > 0
+
+    special = report.collect_event(dsettings, dstore, event)
+    wb = openpyxl.load_workbook(str(report_xlsx.write_xlsx(special, iter(()), tmp_path / "event.xlsx")), read_only=True)
+    rows = list(wb["传播与溯源"].iter_rows(values_only=True))[1:]
+    assert [(r[0], r[2], r[3]) for r in rows if r[0] == "跟进"] == [
+        ("跟进", "首发", "tieba-lushan"), ("跟进", "+1小时30分", "county-news"), ("跟进", "+4小时", "quiet-feed")]
+    assert any(r[4] == HOSTILE and not r[6] for r in rows)  # text as it was, its javascript: link dropped
