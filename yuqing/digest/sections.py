@@ -27,16 +27,17 @@ OVERDUE_SHOWN = 20  # messages listed by name; the rest are counted
 
 
 def liuyan(settings: Settings, store: Store, start: datetime, end: datetime, now: datetime) -> dict[str, Any] | None:
-    """留言办理: new, answered, unanswered past `[liuyan] overdue`, per department; overdue oldest first."""
+    """留言办理 of the `liuyan` sources: new, answered, unanswered past `[liuyan] overdue`, per department,
+    the overdue oldest first; None when no such source is configured."""
+    names = [s.name for s in settings.sources if s.type == "liuyan"]
+    if not names:
+        return None
     cutoff = min(end, now)
     overdue_s = float(settings.liuyan.overdue)
     try:
-        got = liuyan_db.period(store.conn, start, end, cutoff, overdue_s)
+        got = liuyan_db.period(store.conn, names, start, end, cutoff, overdue_s)
     except NotPorted as exc:
         logger.warning("digest: 留言办理 left out: %s", exc)
-        return None
-    configured = any(s.type == "liuyan" for s in settings.sources)
-    if not configured and not (got["new"] or got["answered"] or got["overdue"]):
         return None
     late: dict[str, int] = {}
     for r in got["overdue"]:
