@@ -11,12 +11,19 @@ _ANSWERED = "coalesce(json_extract(extra, '$.answered'), 0)"
 _DEPT = "coalesce(nullif(json_extract(extra, '$.reply_by'), ''), nullif(json_extract(extra, '$.forum'), ''), '未注明')"
 
 
-def overdue(conn: Any, now: datetime, overdue_s: float) -> list[dict[str, Any]]:
-    """Unanswered 留言 older than the deadline, oldest first."""
+def overdue(conn: Any, now: datetime, overdue_s: float, sources: list[str] | None = None) -> list[dict[str, Any]]:
+    """Unanswered 留言 older than the deadline, oldest first; of these sources only when given (read
+    through posts(source, ts): without them every older post's JSON is parsed, on each detection)."""
     cutoff = to_iso(now - timedelta(seconds=overdue_s))
+    where, params = "", [cutoff]
+    if sources is not None:
+        if not sources:
+            return []
+        where = f" AND source IN ({', '.join('?' * len(sources))})"
+        params = [*sources, cutoff]
     rows = conn.execute(
         f"SELECT id, source, title, url, ts, {_DEPT} FROM posts WHERE json_extract(extra, '$.tid') IS NOT NULL"
-        f" AND {_ANSWERED} = 0 AND ts < ? ORDER BY ts, id", (cutoff,)).fetchall()
+        f"{where} AND {_ANSWERED} = 0 AND ts < ? ORDER BY ts, id", params).fetchall()
     return [{"id": r[0], "source": r[1], "title": r[2], "url": r[3], "ts": r[4], "department": r[5]} for r in rows]
 
 
