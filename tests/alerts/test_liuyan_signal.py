@@ -41,3 +41,12 @@ def test_answered_between_runs_and_overdue_alert_once(settings, store) -> None:
         observe(conn, old.url, later, {}, {"answered": True, "reply_at": later.isoformat()})
     lifecycle.apply(settings, store, detect(store.conn, later, settings.liuyan.overdue), later)
     assert store.query("SELECT state FROM alerts") == [{"state": "resolved"}]
+
+
+def test_only_the_boards_posts_are_read_when_named(settings, store) -> None:
+    now = utcnow()
+    old = _msg("9", "某县 下水道堵塞", now - timedelta(days=10))
+    store.add_posts([old])
+    assert detect(store.conn, now, settings.liuyan.overdue, ["weibo"]) == []  # not a board's post
+    assert detect(store.conn, now, settings.liuyan.overdue, []) == []  # no board configured
+    assert [f.key for f in detect(store.conn, now, settings.liuyan.overdue, ["liuyan"])] == [f"post:{old.id}"]

@@ -186,3 +186,31 @@ def test_correct_a_post_in_the_browser(web, dstore, watched, artifacts: Path):
     assert dstore.query("SELECT label, who FROM corrections WHERE post_id = ?", [post_id]) == [
         {"label": "neutral", "who": "zhang"}]
     w.assert_stayed_local()
+
+
+def test_event_page_traces_the_spread(web, dstore, watched, artifacts: Path):
+    """传播与溯源 on the event page: the sources in the order they picked the event up, the first marked,
+    the posts that reached furthest and the reach curve; hostile text stays text, nothing leaves 127.0.0.1."""
+    from tests.digest.test_trace import HOSTILE, spread_event
+
+    event, first, _ = spread_event(dstore)
+    for viewport in ({"width": 1100, "height": 900}, {"width": 390, "height": 844}):
+        w = watched(viewport=viewport)
+        page = w.page
+        page.goto(f"{web.url}/event/{event}")
+        section = page.locator("#trace")
+        assert section.locator("h2").inner_text() == "传播与溯源"
+        steps = section.locator("ol.timeline > li")
+        assert steps.count() == 3
+        assert [steps.nth(i).locator(".tag").inner_text() for i in range(3)] == ["tieba-lushan", "county-news", "quiet-feed"]
+        assert [steps.nth(i).locator(".after").inner_text() for i in range(3)] == ["首发", "+1小时30分", "+4小时"]
+        assert "first" in (steps.first.get_attribute("class") or "")
+        assert HOSTILE in steps.nth(2).inner_text()
+        assert section.locator("table.reach tr").count() >= 3  # a header and the posts with reach
+        assert section.locator("svg.lines").count() == 1
+        assert page.locator("script").count() == 0 and page.locator("a[href^='javascript']").count() == 0
+        assert _no_horizontal_scroll(page)
+        page.screenshot(path=str(artifacts / f"event-trace-{viewport['width']}.png"), full_page=True)
+        steps.first.locator(f"a[href='/post/{first}']").click()
+        page.wait_for_url(f"**/post/{first}")
+        w.assert_stayed_local()

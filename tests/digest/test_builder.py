@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from tests.digest.populate import DAY, HOSTILE_TEXT, HOSTILE_TITLE, HOSTILE_URL
 from yuqing.digest import builder, render
 
-SECTIONS = ["概况", "预警", "处置情况", "热点事件", "负面信息", "话题分布", "来源分布", "24小时走势", "来源状态"]
+SECTIONS = ["概况", "预警", "处置情况", "留言办理", "热点事件", "传播", "负面信息", "话题分布", "来源分布", "24小时走势", "来源状态"]
 
 
 def test_day_bounds_are_local_midnights(dsettings):

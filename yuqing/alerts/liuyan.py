@@ -26,14 +26,15 @@ class LiuyanFinding:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
-def detect(conn: Any, now: datetime, overdue_s: float = DEFAULT_OVERDUE_S) -> list[LiuyanFinding]:
+def detect(conn: Any, now: datetime, overdue_s: float = DEFAULT_OVERDUE_S,
+           sources: list[str] | None = None) -> list[LiuyanFinding]:
     findings = [LiuyanFinding(kind="liuyan", key=f"post:{r['id']}", title=f"留言逾期未回复：{r['title'][:40]}",
                               fired=True, level="blue", quiet=False,
                               explanation={"post_id": r["id"], "since": r["ts"], "department": r["department"],
                                            "url": r["url"], "source": r["source"],
                                            "top_posts": [{"id": r["id"], "title": r["title"] or "(无标题)",
                                                           "url": r["url"], "source": r["source"], "ts": r["ts"]}]})
-                for r in overdue(conn, now, overdue_s)]
+                for r in overdue(conn, now, overdue_s, sources)]
     open_ids = [int(k.removeprefix("post:")) for k in open_keys(conn, "liuyan")]
     for pid in answered_ids(conn, open_ids):
         findings.append(LiuyanFinding(kind="liuyan", key=f"post:{pid}", title="", fired=False, level=None, quiet=True))

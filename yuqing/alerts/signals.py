@@ -83,7 +83,8 @@ def check(settings: Settings, store: Store, now: datetime) -> list[Any]:
     cfg = settings.alerts
     found = hotlist_findings(settings, store, now)
     found += spread.detect(store.conn, now, cfg.spread_new, cfg.spread_factor, cfg.spread_base)
-    found += liuyan.detect(store.conn, now, float(settings.liuyan.overdue))
+    boards = [s.name for s in settings.sources if s.type == "liuyan"]  # only their posts are read
+    found += liuyan.detect(store.conn, now, float(settings.liuyan.overdue), boards)
     merged = merge(titled(settings, found))
     logger.debug("signals at %s: %d findings, %d fired", now, len(merged), sum(f.fired for f in merged))
     return merged

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from yuqing.digest import sections
 from yuqing.models import LEVELS, from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store
@@ -252,7 +253,9 @@ def source_health(settings: Settings, store: Store, end: datetime, rows: list[di
             "name": s["name"], "state": state, "failures": s["failures"], "last_error": s["last_error"],
             "last_ok_at": s["last_ok_at"], "last_new_at": s["last_new_at"], "posts_today": today.get(s["name"], 0),
         })
-    return {"problems": problems, "ok": ok}
+    day = (end - timedelta(hours=12)).astimezone(ZoneInfo(settings.digest.timezone)).date()
+    before = [sections.source_counts(store, *day_bounds(settings, day - timedelta(days=k))) for k in range(1, 8)]
+    return {"problems": problems, "ok": ok, "coverage": sections.coverage(settings, dict(today), before)}
 
 
 def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
@@ -265,6 +268,9 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         [to_iso(start), to_iso(end)],
     )
     topics, sources = splits(rows)
+    events = hot_events(settings, store, rows)
+    for e in events:  # how far each event reached, hour by hour (its posts' re-visits)
+        e["reach_curve"] = sections.reach_curve(store, e["id"], start, end, settings.digest.timezone)
     return _titled(settings, {
         "date": day.isoformat(),
         "locality": settings.locality.name,
@@ -272,24 +278,26 @@ def collect(settings: Settings, store: Store, day: date) -> dict[str, Any]:
         "built_at": to_iso(utcnow()),
         "overview": overview(settings, store, day, rows),
         "alerts": day_alerts(store, start, end),
-        "events": hot_events(settings, store, rows),
+        "events": events,
         "negatives": top_negatives(settings, store, rows),
+        "reach": sections.reach(store, start, end, settings.digest.top),
         "topics": topics,
         "sources": sources,
         "trend": hourly(settings, rows),
         "health": source_health(settings, store, end, rows),
         "cases": _cases(settings, store, start, end),
+        "liuyan": sections.liuyan(settings, store, start, end, utcnow()),
     })
 
 
 def _titled(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
     """Sources by their `title` (清溪问政), as people know them, not their config names."""
     title = settings.source_title
-    for post in data["negatives"]:
+    for post in data["negatives"] + data["reach"]:
         post["source"] = title(post["source"])
     for event in data["events"]:
         event["sources"] = [title(name) for name in event["sources"]]
-    for row in data["sources"] + data["health"]["problems"]:
+    for row in data["sources"] + data["health"]["problems"] + data["health"]["coverage"]["rows"]:
         row["name"] = title(row["name"])
     return data
 

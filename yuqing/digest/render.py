@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from yuqing.digest import charts
+from yuqing.digest import charts, sections
 from yuqing.models import LEVEL_NAMES, LEVEL_ZH
 
 logger = logging.getLogger(__name__)
@@ -118,6 +118,8 @@ def context(data: dict[str, Any], base: str) -> dict[str, Any]:
         "peak_share": max(((s["posts"] / max(data["overview"]["posts"], 1)) for s in data["sources"]), default=0),
         "max_topic": max((t["posts"] for t in top_topics), default=0) or 1,
         "max_hour": max((h["posts"] for h in data["trend"]), default=0) or 1,
+        "reach_svgs": {e["id"]: sections.reach_svg(e["reach_curve"], f"{e['title']} 传播量（转评赞，按小时）")
+                       for e in data["events"] if e.get("reach_curve")},
     }
 
 

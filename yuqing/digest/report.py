@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from yuqing.digest import sections
 from yuqing.digest.builder import excerpt, source_weight
 from yuqing.digest.report_figures import Figures
 from yuqing.errors import YuqingError
@@ -200,6 +201,7 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
             "trend": [{"label": b["bucket"][-5:] if period.kind != "day" else b["bucket"][-2:] + "时",
                        "posts": b["posts"], "negative": b["negative"]} for b in series],
             "posts_shown": [_post(p) for p in reps],
+            "reach_curve": sections.reach_curve(store, ev["id"], start, end, tz),
         })
     negatives = [_post(p) for p in q.top_negatives(store, start, end, weights, top * 2)]
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -207,6 +209,8 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         groups.setdefault((p["topics"] or ["未归类"])[0], []).append(p)
     trend = _trend(period, fig)
     sources = _with_change(fig.per_source(), pfig.per_source())
+    health = _health(settings, store, end, {s["name"]: s["posts"] for s in sources})
+    health["coverage"] = _coverage(settings, store, period, fig, pfig)
     data = {
         "kind": period.kind, "name": PERIOD_NAMES[period.kind], "prev_name": PREV_NAMES[period.kind],
         "ref": period.ref, "first": period.first.isoformat(), "last": period.last.isoformat(),
@@ -214,11 +218,12 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         "overview": overview,
         "disposal": disposal(settings, store, start, end),
         "events": events,
+        "reach": sections.reach(store, start, end, top),
         "negative_groups": [{"topic": k, "posts": v} for k, v in groups.items()],
         "topics": _with_change(fig.per_topic(), pfig.per_topic()),
         "sources": sources,
         "trend": trend,
-        "health": _health(settings, store, end, {s["name"]: s["posts"] for s in sources}),
+        "health": health,
     }
     data["title"] = title(data)
     data["summary"] = summary(data)
@@ -258,6 +263,16 @@ def _health(settings: Settings, store: Store, end: datetime, posts: dict[str, in
         problems.append({"name": s["name"], "state": state, "failures": s["failures"], "last_error": s["last_error"],
                          "last_ok_at": s["last_ok_at"], "posts": posts.get(s["name"], 0)})
     return {"problems": problems, "ok": ok}
+
+
+def _coverage(settings: Settings, store: Store, period: Period, fig: Figures, pfig: Figures) -> dict[str, Any]:
+    """Posts per source against the median of the 7 periods before (the first one is read already)."""
+    before = [{r["name"]: r["posts"] for r in pfig.per_source()}]
+    p = period.previous()
+    for _ in range(6):
+        p = p.previous()
+        before.append(sections.source_counts(store, *bounds(settings, p.first, p.last)))
+    return sections.coverage(settings, {r["name"]: r["posts"] for r in fig.per_source()}, before)
 
 
 def _post(p: dict[str, Any]) -> dict[str, Any]:
@@ -310,6 +325,9 @@ def summary(data: dict[str, Any]) -> str:
             parts.append(f"负面信息主要集中在“{t['name']}”话题（{t['negative']} 条）。")
     if data["health"]["problems"]:
         parts.append(f"有 {len(data['health']['problems'])} 个信源采集异常，需关注。")
+    low = (data["health"].get("coverage") or {}).get("low")
+    if low:
+        parts.append(f"有 {low} 个信源本期信息量明显低于常量，需核查。")
     return "".join(parts)
 
 
@@ -390,6 +408,7 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
                    "verdict": c["verdict"], "response_url": c["response_url"], "summary": c["summary"]}
                   for c in cases],
         "open_cases": len(open_cases),
+        "trace": sections.trace(settings, store, event_id),  # 传播/溯源
     }
     data["title"] = f"关于“{row['title']}”的舆情专报"
     data["summary"] = (

@@ -108,8 +108,14 @@ def _period(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
         doc.add_paragraph(f"热度 {e['heat']}，本期 {e['posts']} 条，负面占比 {pct(e['negative_share'])}，"
                           f"互动 {e['engagement']}，来源：{'、'.join(e['sources'])}。")
         _image(doc, pngs, f"event{e['id']}")
+        _image(doc, pngs, f"reach{e['id']}")
         for p in e["posts_shown"]:
             doc.add_paragraph(f"{p['source']} · {local(p['ts'])}：{p['excerpt']}", style="List Bullet")
+    if d.get("reach"):
+        doc.add_heading("传播", 1)
+        _table(doc, ["帖子", "来源", "发布", "转评赞", "转 / 评 / 赞"],
+               [[p["title"] or p["excerpt"] or "（无标题）", p["source"], local(p["ts"]), p["reach"],
+                 f"{p['reposts']} / {p['comments']} / {p['likes']}"] for p in d["reach"]])
     doc.add_heading("负面信息", 1)
     if not d["negative_groups"]:
         doc.add_paragraph("本期无负面信息。")
@@ -130,6 +136,13 @@ def _period(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
     if d["health"]["problems"]:
         _table(doc, ["信源", "状态", "说明"], [[s["name"], HEALTH_NAMES.get(s["state"], s["state"]),
                                              s["last_error"] or "一天以上无新信息"] for s in d["health"]["problems"]])
+    cov = d["health"].get("coverage")
+    if cov and cov["rows"]:
+        doc.add_paragraph(f"采集量（本期 / 前{cov['periods']}期中位数）：")
+        _table(doc, ["信源", "本期", "常量", "状态"],
+               [[r["name"], r["posts"], "—" if r["usual"] is None else f"{r['usual']:g}",
+                 f"明显偏少（仅常量的 {pct(r['share'], 0)}）" if r["low"] else ("正常" if r["judged"] else "—")]
+                for r in cov["rows"]])
 
 
 def _special(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
@@ -142,6 +155,17 @@ def _special(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
     _image(doc, pngs, "trend")
     doc.add_paragraph(f"峰值 {d['peak']} 条/{'小时' if d['hourly'] else '日'}，近期平均 {d['tail_avg']} 条；"
                       f"负面占比 {pct(d['negative_share'])}。")
+    trace = d.get("trace")
+    if trace:  # part of 舆情走势: the office layout keeps its five headings
+        doc.add_paragraph().add_run("传播与溯源").bold = True
+        doc.add_paragraph(f"首发于 {local(trace['first']['ts'])}（{trace['first']['source']}），"
+                          f"{trace['sources']} 个来源先后跟进。")
+        _table(doc, ["时间", "来源", "首帖", "距首发"],
+               [[local(s["ts"]), s["source"], s["title"] or s["excerpt"], s["after"]] for s in trace["pickup"]])
+        if trace["top"]:
+            _table(doc, ["传播最广的帖子", "来源", "转评赞"],
+                   [[p["title"] or p["excerpt"], p["source"], p["reach"]] for p in trace["top"]])
+        _image(doc, pngs, "reach")
     doc.add_heading("主要观点", 1)
     doc.add_paragraph("关键词：" + "、".join(d["keywords"]))
     for p in d["posts_shown"]:

@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils.indexed_list import IndexedList
 
-from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES
+from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES, safe_url
 from yuqing.digest.report_sheet import save_with_rows
 from yuqing.models import LEVEL_NAMES
 
@@ -88,6 +88,13 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), c["state"], c["unit"], c["verdict"],
                  c["response_url"], _clip(c["summary"])] for c in data.get("cases", [])])
         _sheet(wb, "主要观点", ["来源", "时间", "内容"], [[p["source"], p["ts"], _clip(p["excerpt"])] for p in data["posts_shown"]])
+        if data.get("trace"):  # 传播与溯源: each source's first post, then the posts that reached furthest
+            t = data["trace"]
+            _sheet(wb, "传播与溯源", ["类别", "时间", "距首发", "来源", "帖子", "转评赞", "链接"],
+                   [["跟进", s["ts"], s["after"], s["source"], _clip(s["title"] or s["excerpt"]), s["reach"],
+                     safe_url(s["url"]) or ""] for s in t["pickup"]]
+                   + [["传播最广", p["ts"], p["after"], p["source"], _clip(p["title"] or p["excerpt"]), p["reach"],
+                       safe_url(p["url"]) or ""] for p in t["top"]])
     else:
         o = data["overview"]
         _sheet(wb, "概况", ["项目", "本期", data["prev_name"]], [
@@ -105,6 +112,10 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
         _sheet(wb, "热点事件", ["编号", "事件", "热度", "信息", "负面", "负面占比", "互动", "来源", "关键词"],
                [[e["id"], _clip(e["title"]), e["heat"], e["posts"], e["negative"], e["negative_share"], e["engagement"],
                  "、".join(e["sources"]), "、".join(e["keywords"])] for e in data["events"]])
+        if data.get("reach"):
+            _sheet(wb, "传播", ["编号", "来源", "时间", "帖子", "转评赞", "转发", "评论", "点赞", "链接"],
+                   [[p["id"], p["source"], p["ts"], _clip(p["title"] or p["excerpt"]), p["reach"], p["reposts"],
+                     p["comments"], p["likes"], safe_url(p["url"]) or ""] for p in data["reach"]])
         _sheet(wb, "负面信息", ["话题", "编号", "来源", "时间", "内容", "互动"],
                [[g["topic"], p["id"], p["source"], p["ts"], _clip(p["excerpt"]), p["engagement"]]
                 for g in data["negative_groups"] for p in g["posts"]])
@@ -116,6 +127,9 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
         _sheet(wb, "信源健康", ["信源", "状态", "连续失败", "说明"],
                [[s["name"], HEALTH_NAMES.get(s["state"], s["state"]), s["failures"], s["last_error"] or "一天以上无新信息"]
                 for s in data["health"]["problems"]])
+        if data["health"].get("coverage"):
+            _sheet(wb, "采集量", ["信源", "本期", "常量（前7期中位数）", "明显偏少"],
+                   [[r["name"], r["posts"], r["usual"], "是" if r["low"] else ""] for r in data["health"]["coverage"]["rows"]])
     ws = wb.create_sheet("帖子")
     _head(ws, POST_HEAD)
     save_with_rows(wb, "帖子", (post_row(r) for r in posts), path)

@@ -82,9 +82,51 @@ def growth(conn: Any, now: datetime, window_s: float) -> list[dict[str, Any]]:
              "last": r[5] or 0, "from": r[6], "to": r[7]} for r in rows]
 
 
-def top_by_reach(conn: Any, since: datetime, limit: int = 10) -> list[dict[str, Any]]:
-    """Posts since a time with the most reposts+comments+likes (digest: top posts by reach)."""
+def top_by_reach(conn: Any, since: datetime, limit: int = 10, until: datetime | None = None) -> list[dict[str, Any]]:
+    """Posts of [since, until) with the most reposts+comments+likes, as last counted (top posts by reach).
+
+    Ranked on the report's covering index first (a month is 1.5 million posts), then only the
+    winners' rows are read whole; posts nobody reposted, commented or liked are left out.
+    """
+    sql = "SELECT id, coalesce(reposts,0) + coalesce(comments,0) + coalesce(likes,0) AS reach FROM posts WHERE ts >= ?"
+    params: list[Any] = [to_iso(since)]
+    if until is not None:
+        sql += " AND ts < ?"
+        params.append(to_iso(until))
+    top = [(int(r[0]), int(r[1])) for r in conn.execute(sql + " ORDER BY reach DESC, id LIMIT ?", (*params, limit))
+           if r[1]]
+    if not top:
+        return []
+    rows = {int(r[0]): r for r in conn.execute(
+        f"SELECT id, source, title, url, ts, reposts, comments, likes, event_id, text FROM posts"
+        f" WHERE id IN ({', '.join('?' * len(top))})", [i for i, _ in top])}
+    return [{"id": i, "source": r[1], "title": r[2], "url": r[3], "reach": reach, "ts": r[4], "reposts": r[5],
+             "comments": r[6], "likes": r[7], "event_id": r[8], "text": r[9]}
+            for i, reach in top if (r := rows.get(i)) is not None]
+
+
+def event_observations(conn: Any, event_id: int, until: datetime) -> list[tuple[int, str, int]]:
+    """(post id, observed_at, reposts+comments+likes) of an event's posts before `until`, in time order.
+
+    Everything before the period is read too: a post counted yesterday still reaches today.
+    """
     rows = conn.execute(
-        "SELECT id, source, title, url, coalesce(reposts,0) + coalesce(comments,0) + coalesce(likes,0) AS reach"
-        " FROM posts WHERE ts >= ? ORDER BY reach DESC, id LIMIT ?", (to_iso(since), limit)).fetchall()
-    return [{"id": r[0], "source": r[1], "title": r[2], "url": r[3], "reach": r[4]} for r in rows]
+        "SELECT o.post_id, o.observed_at, coalesce(o.reposts, 0) + coalesce(o.comments, 0) + coalesce(o.likes, 0)"
+        " FROM engagement_observations o JOIN posts p ON p.id = o.post_id"
+        " WHERE p.event_id = ? AND o.observed_at < ? ORDER BY o.observed_at, o.id",
+        (event_id, to_iso(until))).fetchall()
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def event_reach(conn: Any, event_id: int, limit: int) -> list[dict[str, Any]]:
+    """An event's posts with the most reposts+comments+likes, as last counted, and its last post's time."""
+    rows = conn.execute(
+        "SELECT id, source, title, url, ts, text, coalesce(reposts,0) + coalesce(comments,0) + coalesce(likes,0) AS reach"
+        " FROM posts WHERE event_id = ? ORDER BY reach DESC, ts, id LIMIT ?", (event_id, limit)).fetchall()
+    return [{"id": r[0], "source": r[1], "title": r[2], "url": r[3], "ts": r[4], "text": r[5], "reach": int(r[6])}
+            for r in rows if r[6]]
+
+
+def event_last(conn: Any, event_id: int) -> str | None:
+    row = conn.execute("SELECT max(ts) FROM posts WHERE event_id = ?", (event_id,)).fetchone()
+    return str(row[0]) if row and row[0] else None

@@ -103,6 +103,13 @@ def per_source(store: Store, start: datetime, end: datetime) -> list[dict[str, A
     )
 
 
+def posts_per_source(store: Store, start: datetime, end: datetime) -> dict[str, int]:
+    """Posts per source in [start, end) (coverage: against the source's usual)."""
+    return {r["name"]: int(r["posts"]) for r in store.query(
+        "SELECT source AS name, count(*) AS posts FROM posts WHERE ts >= ? AND ts < ? GROUP BY source",
+        [to_iso(start), to_iso(end)])}
+
+
 def per_topic(store: Store, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Posts per topic; an analysed post with no topic counts as 未归类 (as in the daily digest)."""
     rows = store.query(
@@ -181,6 +188,17 @@ def first_post(store: Store, event_id: int) -> dict[str, Any] | None:
     rows = store.query("SELECT * FROM posts INDEXED BY posts_event WHERE event_id = ? ORDER BY ts, id LIMIT 1",
                        [event_id])
     return rows[0] if rows else None
+
+
+def event_pickup(store: Store, event_id: int) -> list[dict[str, Any]]:
+    """The first post of each source on an event, in the order the sources picked it up (溯源)."""
+    return store.query(
+        f"SELECT id, source, title, url, ts, text, {_ENGAGEMENT} AS reach FROM ("
+        "SELECT id, source, title, url, ts, text, reposts, comments, likes, "
+        "row_number() OVER (PARTITION BY source ORDER BY ts, id) AS n FROM posts WHERE event_id = ?"
+        ") AS firsts WHERE n = 1 ORDER BY ts, id",
+        [event_id],
+    )
 
 
 def event_keywords(store: Store, event_id: int, limit: int = 5000) -> Iterator[str]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from yuqing.digest import charts, render
+from yuqing.digest import charts, render, sections
 from yuqing.store import sessions
 from yuqing.web import auth
 from yuqing.digest.builder import day_bounds, excerpt
@@ -140,6 +140,7 @@ def event(app: WebApp, req: Request) -> Response:
             "FROM posts WHERE event_id = ? ORDER BY ts DESC LIMIT 200", [event_id])
         alerts = store.query("SELECT id, level, state, title, opened_at FROM alerts WHERE kind = 'event' AND key = ? "
                              "ORDER BY opened_at DESC", [str(event_id)])
+        spread = sections.trace(app.settings, store, event_id)  # 传播/溯源
     for p in posts:
         p["excerpt"] = excerpt("", p["text"] or p["title"], 160)
         p["topics"] = json.loads(p["topics"] or "[]")
@@ -150,7 +151,9 @@ def event(app: WebApp, req: Request) -> Response:
     chart = charts.timeline(_buckets(times, tz), title=f"{ev['title']} 的帖子随时间分布")
     return page(app, req, "event", title=f"事件：{ev['title']}", ev=ev, posts=posts, total=len(times),
                 negative=negative, chart=chart, alerts=alerts, keywords=json.loads(ev["keywords"] or "[]"),
-                sources=sorted(sources.items(), key=lambda kv: -kv[1]))
+                sources=sorted(sources.items(), key=lambda kv: -kv[1]), trace=spread,
+                reach_svg=sections.reach_svg(spread["curve"], f"{ev['title']} 传播量（转评赞）")
+                if spread and spread["curve"] else None)
 
 
 _KNOWN = {"scope", "level", "level_name", "windows", "best_window", "top_posts", "top_terms", "sources", "topics",
