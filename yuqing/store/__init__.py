@@ -31,7 +31,8 @@ from yuqing.models import CrawlStats, Post, from_iso, to_iso, utcnow
 from yuqing.store.integrity import StoreDamaged, check_file, damaged, quick_check
 from yuqing.store.migrations import MIGRATIONS, SCHEMA_VERSION, run_script
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SearchHit", "Store", "StoreDamaged", "StoreError", "run_script", "when"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SearchHit", "Store", "StoreDamaged", "StoreError", "inserted_id", "run_script",
+           "when"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,13 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
                                isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
+
+
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The id an INSERT just gave its row (sqlite3 types lastrowid as optional: it is set after one)."""
+    if cur.lastrowid is None:
+        raise StoreError("the store did not return the new row's id")
+    return cur.lastrowid
 
 
 @dataclass
@@ -71,7 +79,7 @@ class Store:
 
     backend = "sqlite"
 
-    def __new__(cls, path: Any = None, *args: Any, **kwargs: Any) -> "Store":
+    def __new__(cls, path: Any = None, *args: Any, **kwargs: Any) -> Store:
         from yuqing.store.url import is_postgres
 
         if cls is Store and is_postgres(path):
@@ -168,7 +176,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,7 +186,7 @@ class Store:
         return list(self.db.query(sql, params))
 
     def scalar(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:
-        row = self.conn.execute(sql, params).fetchone()
+        row = self.conn.execute(sql, params if isinstance(params, dict) else tuple(params)).fetchone()
         return row[0] if row else None
 
     # -- meta -----------------------------------------------------------------------------------
@@ -233,9 +241,9 @@ class Store:
                     f"INSERT INTO posts ({', '.join(data)}) VALUES ({', '.join('?' * len(data))})",
                     list(data.values()),
                 )
-                post.id = cur.lastrowid
+                post.id = inserted_id(cur)
                 if since is not None:
-                    engagement.record(self.conn, int(post.id), post.fetched_at, engagement.counts_of(post))
+                    engagement.record(self.conn, post.id, post.fetched_at, engagement.counts_of(post))
                 new += 1
         return new, dup
 
@@ -266,7 +274,7 @@ class Store:
         return found
 
     def post(self, post_id: int) -> Post | None:
-        row = self.db["posts"].get(post_id) if self.db["posts"].exists() else None
+        row = self.get_post_row(post_id)  # None when there is none (sqlite-utils' Table.get would raise)
         return Post.from_row(row) if row else None
 
     def get_post_row(self, post_id: int) -> dict[str, Any] | None:
@@ -303,7 +311,8 @@ class Store:
         """Posts matching a Chinese full-text query and filters, newest first."""
         from yuqing.analysis.segment import fts_query
 
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if query.strip():
             expr = fts_query(query)
             if not expr:
@@ -359,7 +368,7 @@ class Store:
             cur = self.conn.execute(
                 "INSERT INTO crawl_runs(source, started_at) VALUES (?, ?)", (source, to_iso(started_at or utcnow()))
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
     def finish_run(self, run_id: int | None, stats: CrawlStats) -> None:
         """Record a finished run and update the source's health in one transaction."""
