@@ -173,6 +173,13 @@ class Daemon:
         self.write_status(running=False)
         logger.info("daemon stopped")
 
+    @property
+    def _store(self) -> Store:
+        """The pipeline thread's store, open while `run()` runs."""
+        if self._work_store is None:
+            raise RuntimeError("the daemon is not running: its store is not open")
+        return self._work_store
+
     # -- jobs -------------------------------------------------------------------------------------
     def _sources(self) -> list[Any]:
         return [s for s in self.settings.sources if s.enabled]
@@ -266,7 +273,7 @@ class Daemon:
         try:
             from yuqing.cases.workflow import check
 
-            if check(self.settings, self._work_store):
+            if check(self.settings, self._store):
                 self.request_delivery()
         except Exception as exc:
             self._failed("case deadlines", exc)
@@ -338,7 +345,7 @@ class Daemon:
         try:
             from yuqing.digest.builder import build_digest
 
-            page = build_digest(self.settings, self._work_store, day)
+            page = build_digest(self.settings, self._store, day)
             logger.info("digest written: %s", page)
         except Exception as exc:
             self._failed("digest", exc)
@@ -346,7 +353,7 @@ class Daemon:
         try:  # 周报 on Mondays, 月报 on the 1st; each built and queued once (the reports table)
             from yuqing.digest.publish import run_due
 
-            for ref in run_due(self.settings, self._work_store):
+            for ref in run_due(self.settings, self._store):
                 logger.info("report built and queued: %s", ref)
         except Exception as exc:
             self._failed("reports", exc)
@@ -354,7 +361,7 @@ class Daemon:
 
     def _housekeeping(self) -> None:
         try:
-            report = housekeep(self.settings, self._work_store)
+            report = housekeep(self.settings, self._store)
             logger.info("housekeeping: %d old posts deleted, vacuum %s", report["deleted_posts"],
                         "done" if report["vacuumed"] else "not needed")
         except Exception as exc:
