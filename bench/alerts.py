@@ -270,7 +270,7 @@ def main() -> None:
               f" and level) vs {g['per_alert']:.2f} one per alert ({g['per_case'] / g['per_alert']:.2f}x) and"
               f" {g['per_run']:.2f} one per detection run ({g['per_case'] / g['per_run']:.2f}x);"
               f" recall on cases {g['recall']:.2f} vs on alerts {ours['recall']:.2f}")
-        for inc, row in zip(incs, g["rows"]):  # type: ignore[call-overload]
+        for inc, row in zip(incs, g["rows"], strict=False):  # type: ignore[call-overload]
             print(f"  {inc.name:24} alerts {row['alerts']:2d}  cases {row['cases']}  levels {row['levels']}"
                   f"  emails now {row['per_case']}"
                   f"  per alert {row['per_alert']}  per run {row['per_run']}")

@@ -42,7 +42,8 @@ def build_site(root: Path, lists: int, feeds: int) -> None:
             place = "芦山县" if n % 2 == 0 else "外地"
             items.append(f'<li><a href="/news/{n}.html">{place}第{n}号通知：道路施工与停水安排</a>'
                          f'<span class="date">2024-06-{1 + n % 28:02d} 08:{n % 60:02d}</span></li>')
-            body = "".join(f"<p>{place}{'龙门乡' if place == '芦山县' else '某镇'}第{n}号通知第{k}段：小区停水，居民用水困难，请提前储水。</p>" for k in range(8))
+            body = "".join(f"<p>{place}{'龙门乡' if place == '芦山县' else '某镇'}第{n}号通知第{k}段："
+                           "小区停水，居民用水困难，请提前储水。</p>" for k in range(8))
             (news / f"{n}.html").write_text(
                 f'<html><head><meta charset="utf-8"><title>{place}第{n}号</title></head><body><div class="nav">首页</div>'
                 f'<h1>{place}第{n}号通知</h1><div class="article">{body}<p>分享到：微博</p></div></body></html>',
@@ -60,7 +61,8 @@ def build_site(root: Path, lists: int, feeds: int) -> None:
             place = "芦山县" if n % 2 == 0 else "外地"
             entries.append(
                 f"<item><title>{place}第{n}条消息</title><link>http://feeds.example.cn/{n}</link>"
-                f"<description><![CDATA[<p>{place}{'飞仙关' if place == '芦山县' else '某地'}第{n}条：道路施工，车辆绕行。</p><p>请注意安全。</p>]]></description>"
+                f"<description><![CDATA[<p>{place}{'飞仙关' if place == '芦山县' else '某地'}第{n}条："
+                "道路施工，车辆绕行。</p><p>请注意安全。</p>]]></description>"
                 f"<pubDate>Fri, 14 Jun 2024 10:{n % 60:02d}:00 +0800</pubDate></item>")
         (feed_dir / f"{f}.xml").write_text(
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -137,7 +137,7 @@ class LocalSite:
                 return Response(target.read_bytes(), content_type=ctype)
         return Response("<h1>404 Not Found</h1>", status=404)
 
-    def start(self) -> "LocalSite":
+    def start(self) -> LocalSite:
         self.thread.start()
         return self
 
@@ -167,7 +167,7 @@ class SMTPSink:
         self.reject: set[str] = set()
         self.controller = None
 
-    def start(self) -> "SMTPSink":
+    def start(self) -> SMTPSink:
         from aiosmtpd.controller import Controller
 
         sink = self

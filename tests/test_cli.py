@@ -32,7 +32,7 @@ def test_every_command_has_help_with_an_example(name, command):
     assert result.exit_code == 0, result.output
     assert "Example" in result.output, f"`yuqing {name} --help` has no example"
     example = result.output.split("Example", 1)[1]
-    assert f"yuqing" in example and name.split()[0] in example
+    assert "yuqing" in example and name.split()[0] in example
 
 
 def test_python_dash_m_works():

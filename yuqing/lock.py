@@ -139,7 +139,7 @@ class DaemonLock:
             self._fd = None
         # the file is left in place: unlinking it would let two processes lock two different inodes
 
-    def __enter__(self) -> "DaemonLock":
+    def __enter__(self) -> DaemonLock:
         self.acquire()
         return self
 

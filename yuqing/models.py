@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 Label = Literal["negative", "neutral", "positive"]
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
@@ -28,6 +28,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+@overload
+def to_iso(value: datetime) -> str: ...
+@overload
+def to_iso(value: None) -> None: ...
+@overload
+def to_iso(value: datetime | None) -> str | None: ...
 def to_iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -96,7 +102,7 @@ class Post:
         return data
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Post":
+    def from_row(cls, row: dict[str, Any]) -> Post:
         import json
 
         extra = row.get("extra") or {}

@@ -11,9 +11,8 @@
 
 Every stage that touches analysis or alert state runs in one worker thread (yuqing.daemon.pipeline),
 so they never interleave; crawls run beside it in their own processes. Delivery has a worker of its
-own with its own store connection: a mail server that trickles or never answers holds up only the
-messages (each attempt bounded by `[alerts] send_timeout`), never analysis, detection or the digest.
-Rows are claimed in a transaction, so the two workers never send one message twice. Every job catches
+own with its own store connection (yuqing.daemon.delivery): a slow mail server never holds up
+analysis, detection or the digest. Every job catches
 and logs its exceptions: nothing a source or a stage does stops the daemon. A damaged store (quick_check
 at start, daily at housekeeping, or when a job meets "malformed") stops every write and sends a health
 alert straight to the channels (yuqing.daemon.integrity).
@@ -40,7 +39,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from yuqing.daemon.children import descendants, stop_processes
+from yuqing.daemon.crawls import RunningCrawls
+from yuqing.daemon.delivery import DeliveryWorker
 from yuqing.daemon.housekeeping import housekeep
 from yuqing.daemon.integrity import damage_in, send_health_alert
 from yuqing.daemon.pipeline import Pipeline
@@ -54,8 +54,6 @@ logger = logging.getLogger(__name__)
 META_KEY = "daemon"
 STATUS_EVERY = 15.0  # seconds between heartbeats written to store meta
 CASE_CHECK_EVERY = 60.0  # case deadlines are checked once a minute (kept to the second)
-CRAWL_FINISH_GRACE = 3.0  # seconds running crawls get to finish by themselves at shutdown
-CHILD_GRACE = 5.0  # seconds a crawl child gets between SIGTERM and SIGKILL at shutdown
 PIPELINE_GRACE = 60.0  # seconds the running pipeline task gets to finish at shutdown
 
 
@@ -67,14 +65,12 @@ class Daemon:
         self.tz = ZoneInfo(settings.digest.timezone)
         self.lock = DaemonLock(settings.db_path)
         self.pipeline = Pipeline()
-        self.delivery = Pipeline("delivery")
+        self.delivery = DeliveryWorker(settings, self._failed)
         self.stopping = threading.Event()
         self.started_at: datetime | None = None
-        self._crawls: set[str] = set()
-        self._crawls_lock = threading.Lock()
+        self._crawls = RunningCrawls()
         self._meta_lock = threading.Lock()
         self._work_store: Store | None = None  # used by the pipeline thread only
-        self._send_store: Store | None = None  # used by the delivery thread only
         self._meta_store: Store | None = None  # heartbeats, from any thread, under _meta_lock
         self._previous: dict[str, Any] = {}
         self._jobs: list[dict[str, Any]] = []
@@ -103,7 +99,7 @@ class Daemon:
         try:
             self._work_store = Store(self.settings.db_path)
             self._meta_store = Store(self.settings.db_path)
-            self._send_store = Store(self.settings.db_path)
+            self.delivery.open(self.settings.db_path)
             try:
                 self._work_store.verify()  # a damaged store is not written to, not even once
             except StoreDamaged as exc:
@@ -134,9 +130,10 @@ class Daemon:
             return 0
         finally:
             self._restore_signals()
-            for store in (self._work_store, self._meta_store, self._send_store):
+            for store in (self._work_store, self._meta_store):
                 if store is not None:
                     store.close()
+            self.delivery.close()
             self.lock.release()
 
     def request_stop(self, why: str = "") -> None:
@@ -169,50 +166,20 @@ class Daemon:
         self._old_handlers.clear()
 
     def _shutdown(self) -> None:
-        # crawls: a few seconds to finish on their own (most do: a run cut short is recorded as a
-        # failed one), then their children are stopped and their threads record the outcome
-        finish_by = time.monotonic() + CRAWL_FINISH_GRACE
-        while time.monotonic() < finish_by:
-            with self._crawls_lock:
-                if not self._crawls:
-                    break
-            time.sleep(0.1)
-        with self._crawls_lock:
-            still = bool(self._crawls)
-        if still:
-            try:  # the crawl stage's own way: its runs are then recorded as "stopped: the daemon shut down", not as failures
-                from yuqing.crawlers.runner import stop_children
-
-                stop_children(grace=CHILD_GRACE)
-            except Exception as exc:
-                self._failed("stopping the crawls", exc)
-        deadline = time.monotonic() + CHILD_GRACE + 10
-        while True:  # and anything left below us, whoever started it
-            children = descendants()
-            if children:
-                logger.info("stopping %d crawl process(es): %s", len(children), ", ".join(map(str, children)))
-                stop_processes(children, grace=CHILD_GRACE)
-            with self._crawls_lock:
-                running = set(self._crawls)
-            if not running or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        if running:
-            logger.warning("crawls still finishing at exit: %s", ", ".join(sorted(running)))
+        self._crawls.stop(self._failed)
         if not self.pipeline.stop(timeout=PIPELINE_GRACE):
             logger.warning("the pipeline task %r did not finish in %.0fs; its transaction is rolled back",
                            self.pipeline.busy, PIPELINE_GRACE)
-        # an attempt still waiting on a mail server is cut short (it is retried after the restart);
-        # messages not tried yet stay queued for the next start
-        from yuqing.delivery.channels import abort_attempts
-
-        self.delivery.stop(timeout=0.5)
-        if abort_attempts("the daemon stopped during the attempt; it is retried after the restart"):
-            logger.info("a delivery attempt in flight was cut short by the shutdown")
-        if not self.delivery.stop(timeout=float(self.settings.alerts.send_timeout) + 5):
-            logger.warning("a delivery attempt was still running at exit; it is sent again on the next start")
+        self.delivery.shut_down()
         self.write_status(running=False)
         logger.info("daemon stopped")
+
+    @property
+    def _store(self) -> Store:
+        """The pipeline thread's store, open while `run()` runs."""
+        if self._work_store is None:
+            raise RuntimeError("the daemon is not running: its store is not open")
+        return self._work_store
 
     # -- jobs -------------------------------------------------------------------------------------
     def _sources(self) -> list[Any]:
@@ -267,19 +234,15 @@ class Daemon:
     def _crawl_job(self, name: str) -> None:
         if self.stopping.is_set() or self.damaged:
             return
-        with self._crawls_lock:
-            self._crawls.add(name)
         started = time.monotonic()
         try:
             from yuqing.crawlers.runner import crawl_one
 
-            stats = crawl_one(self.settings, name)
+            with self._crawls.running(name):
+                stats = crawl_one(self.settings, name)
         except Exception as exc:
             self._failed(f"crawl of {name}", exc)
             return
-        finally:
-            with self._crawls_lock:
-                self._crawls.discard(name)
         took = time.monotonic() - started
         if self.stopping.is_set():
             logger.info("crawl %s ended by shutdown after %.1fs", name, took)
@@ -307,7 +270,7 @@ class Daemon:
 
     def request_delivery(self) -> None:
         if not self.damaged:
-            self.delivery.submit("deliver", self._deliver)
+            self.delivery.request()
 
     def request_case_check(self) -> None:
         if not self.damaged:
@@ -317,7 +280,7 @@ class Daemon:
         try:
             from yuqing.cases.workflow import check
 
-            if check(self.settings, self._work_store):
+            if check(self.settings, self._store):
                 self.request_delivery()
         except Exception as exc:
             self._failed("case deadlines", exc)
@@ -385,25 +348,11 @@ class Daemon:
         log = logger.info if analysed or changed else logger.debug
         log("pipeline after %s: analysed %d posts, %d alerts changed (%.1fs)", reason, analysed, len(changed), took)
 
-    def _deliver(self) -> tuple[int, int]:
-        try:
-            from yuqing.delivery.outbox import deliver_pending
-
-            sent, failed = deliver_pending(self.settings, self._send_store, stopping=lambda: self.delivery.stopping)
-        except Exception as exc:
-            self._failed("delivery", exc)
-            return 0, 0
-        if failed:
-            logger.warning("delivery: %d sent, %d failed (retried later)", sent, failed)
-        elif sent:
-            logger.info("delivery: %d sent", sent)
-        return sent, failed
-
     def _digest(self, day: Any = None) -> None:
         try:
             from yuqing.digest.builder import build_digest
 
-            page = build_digest(self.settings, self._work_store, day)
+            page = build_digest(self.settings, self._store, day)
             logger.info("digest written: %s", page)
         except Exception as exc:
             self._failed("digest", exc)
@@ -411,7 +360,7 @@ class Daemon:
         try:  # 周报 on Mondays, 月报 on the 1st; each built and queued once (the reports table)
             from yuqing.digest.publish import run_due
 
-            for ref in run_due(self.settings, self._work_store):
+            for ref in run_due(self.settings, self._store):
                 logger.info("report built and queued: %s", ref)
         except Exception as exc:
             self._failed("reports", exc)
@@ -419,7 +368,7 @@ class Daemon:
 
     def _housekeeping(self) -> None:
         try:
-            report = housekeep(self.settings, self._work_store)
+            report = housekeep(self.settings, self._store)
             logger.info("housekeeping: %d old posts deleted, vacuum %s", report["deleted_posts"],
                         "done" if report["vacuumed"] else "not needed")
         except Exception as exc:
@@ -448,8 +397,7 @@ class Daemon:
             self._jobs = jobs
         else:  # after shutdown the scheduler has forgotten its jobs: show the last ones, with no next run
             jobs = [{**job, "next_run": None} for job in self._jobs]
-        with self._crawls_lock:
-            crawling = sorted(self._crawls)
+        crawling = self._crawls.names()
         return {
             "pid": os.getpid(),
             "running": running,

@@ -342,7 +342,7 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         return parse_duration(value, path)
     if tp is Size:
         return parse_size(value, path)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(path, f"expected a table, got {value!r}")
         return _build(tp, value, path)
@@ -383,7 +383,7 @@ def _build(cls: type, data: dict[str, Any], path: str) -> Any:
 
 def _check(settings: Settings) -> None:
     if settings.store.url:
-        settings.db_path  # raises ConfigError("store.url", ...) when the url is malformed
+        _ = settings.db_path  # raises ConfigError("store.url", ...) when the url is malformed
     if not settings.locality.name.strip():
         raise ConfigError("locality.name", "must not be empty")
     seen: set[str] = set()
@@ -449,7 +449,7 @@ def _check_engine(crawl: Crawl) -> None:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
             raise ConfigError(f"crawl.scrapyd[{i}]", f"expected a scrapyd node like 'http://127.0.0.1:6800', got {url!r}")
         try:
-            parts.port
+            _ = parts.port  # urlsplit reads the port only when asked
         except ValueError:
             raise ConfigError(f"crawl.scrapyd[{i}]", f"bad port in {url!r}") from None
     if len(set(crawl.scrapyd)) != len(crawl.scrapyd):
@@ -525,7 +525,7 @@ def _check_source_keys(raw: dict[str, Any]) -> None:
 
 def _hotlist_every(settings: Settings, raw: dict[str, Any]) -> Settings:
     sources = list(settings.sources)
-    for i, (src, given) in enumerate(zip(sources, raw.get("sources") or [])):
+    for i, (src, given) in enumerate(zip(sources, raw.get("sources") or [], strict=True)):
         if src.type == "hotlist" and "every" not in given and "cron" not in given:
             sources[i] = dataclasses.replace(src, every=Duration(HOTLIST_EVERY))
     return dataclasses.replace(settings, sources=tuple(sources))
@@ -570,7 +570,7 @@ def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str
             continue
         tp = hints[f.name]
         key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             rows.extend(describe(tp, f"{key}."))
             continue
         if typing.get_origin(tp) is tuple and dataclasses.is_dataclass(typing.get_args(tp)[0]):

@@ -50,7 +50,7 @@ def test_spike_becomes_one_email_with_level_and_linked_posts(write_config, smtp)
         # later runs at the same level send nothing more
         detector.detect(settings, store, NOW + timedelta(minutes=45))
         assert delivery.deliver_pending(settings, store) == (0, 0)
-        posts = {r["id"]: r["url"] for r in store.query("SELECT id, url FROM posts WHERE id IN (%s)" % ",".join(map(str, ids)))}
+        posts = {r["id"]: r["url"] for r in store.query(f"SELECT id, url FROM posts WHERE id IN ({','.join(map(str, ids))})")}
     [msg] = smtp.wait_for(1)
     top = max(changed, key=lambda a: ["blue", "yellow", "orange", "red"].index(a.level))
     level_zh = {"blue": "蓝色(IV级)", "yellow": "黄色(III级)", "orange": "橙色(II级)", "red": "红色(I级)"}[top.level]

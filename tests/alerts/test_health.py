@@ -97,7 +97,7 @@ def test_disabled_source_is_not_watched(write_config):
         """))
     with Store(settings.db_path) as store:
         store.sync_sources(settings.sources)
-        for i in range(5):
+        for _ in range(5):
             _run(store, "old", utcnow(), error="HTTP 404")
         assert detector.detect(settings, store) == []
 

@@ -50,7 +50,7 @@ def test_plain_questions_and_suggestions_are_not_complaints():
 
 def test_most_plain_questions_read_neutral():
     labels = [label(t) for t in QUESTIONS]
-    assert labels.count("neutral") >= 0.7 * len(QUESTIONS), list(zip(labels, QUESTIONS))
+    assert labels.count("neutral") >= 0.7 * len(QUESTIONS), list(zip(labels, QUESTIONS, strict=True))
 
 
 def test_incident_reports_are_negative():

@@ -51,9 +51,9 @@ def test_hand_written_complaints_are_mostly_negative():
 def test_neutral_notices_stay_neutral():
     texts = lines("neutral_notices.txt")
     labels = [label(t) for t in texts]
-    flagged = [t for t, lab in zip(texts, labels) if lab == "negative"]
+    flagged = [t for t, lab in zip(texts, labels, strict=True) if lab == "negative"]
     assert len(flagged) <= 0.1 * len(texts), flagged
-    assert labels.count("neutral") >= 0.7 * len(texts), list(zip(labels, texts))
+    assert labels.count("neutral") >= 0.7 * len(texts), list(zip(labels, texts, strict=True))
 
 
 def test_water_cut_notice_is_not_a_complaint():

@@ -42,7 +42,7 @@ def _store_with_corrections(cfg: Path, items: list[tuple[str, str]]) -> Store:
     posts = [Post(url=f"https://e.com/{i}", source="weibo", text=text) for i, (text, _) in enumerate(items)]
     store.add_posts(posts)
     with store.transaction() as conn:
-        for post, (_, label) in zip(posts, items):
+        for post, (_, label) in zip(posts, items, strict=True):
             conn.execute("INSERT INTO corrections(post_id, label, who, at) VALUES (?, ?, 'analyst', '2026-01-01')",
                          (post.id, label))
     return store

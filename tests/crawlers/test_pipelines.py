@@ -62,7 +62,6 @@ def run_pipeline(spider, pages):
     """Each page's posts as one PostBatch through the pipeline; returns the posts stored."""
     pipe = PostPipeline()
     pipe.open_spider(spider)
-    kept = []
     for posts in pages:
         try:
             pipe.process_item(PostBatch(posts), spider)

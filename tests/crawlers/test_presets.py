@@ -50,7 +50,7 @@ def test_weibo_cards_and_card_groups():
 
 def test_weibo_text_html_is_cleaned_when_no_long_text():
     post = weibo.mblog_to_post(
-        {"id": "1", "text": '芦山<span class="url-icon"><img alt=[哭] src="x"></span> <a href="/s"><span class="surl-text">#停水#</span></a> ...<a href="/status/1">全文</a>',
+        {"id": "1", "text": '芦山<span class="url-icon"><img alt=[哭] src="x"></span> <a href="/s"><span class="surl-text">#停水#</span></a> ...<a href="/status/1">全文</a>',  # noqa: E501 - m.weibo.cn's own markup, verbatim
          "user": {"id": 2, "screen_name": "u"}, "bid": "B"}, "s", None)
     assert post.text == "芦山[哭] #停水#"
 

@@ -4,14 +4,13 @@ real subprocess with short intervals. Slow (about a minute each): `pytest -m slo
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -232,7 +231,7 @@ def test_a_hanging_source_is_killed_at_its_timeout_and_the_others_keep_their_rhy
         for name in ("qingxi-forum", "qingxi-wenzheng"):
             runs = store.query("SELECT started_at, error FROM crawl_runs WHERE source = ? ORDER BY id", [name])
             starts = [from_iso(r["started_at"]).timestamp() for r in runs]
-            gaps = [b - a for a, b in zip(starts, starts[1:])]
+            gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
             assert len(runs) >= 3, (name, runs)
             assert all(r["error"] is None for r in runs[:-1])
             # on their own interval: never held up by the hanging source (one skipped beat at most)

@@ -29,7 +29,7 @@ class DripServer:
         self.mailto = f"mailto://127.0.0.1:{self.port}?to=duty@example.com&from=yuqing@example.com&mode=insecure"
         self._thread = threading.Thread(target=self._accept, name="drip-smtp", daemon=True)
 
-    def start(self) -> "DripServer":
+    def start(self) -> DripServer:
         self._thread.start()
         return self
 
@@ -37,7 +37,7 @@ class DripServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

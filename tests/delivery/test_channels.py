@@ -93,7 +93,7 @@ def test_removed_channel_keeps_its_message_visible_and_retry_failed_resends_it_o
         assert row["state"] == "failed" and "old-email is no longer configured" in row["last_error"]
         report = collect(settings, store)
     text = render(report)
-    assert "#%d alert 3:red to old-email" % did in text and "--retry-failed" in text
+    assert f"#{did} alert 3:red to old-email" in text and "--retry-failed" in text
     assert any(c["name"] == "old-email" and not c["configured"] and c["failed"] == 1 for c in report["channels"])
     runner = CliRunner()
     bad = runner.invoke(cli, ["--config", cfg, "deliver", "--retry-failed", "--to", "nowhere"])

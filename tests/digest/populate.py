@@ -166,7 +166,7 @@ def populate_day(store: Store, day: date = DAY, history_days: int = 7) -> Popula
             )
             out.alerts[key] = int(cur.lastrowid)
     # source health: one failing, one silent, the rest fine
-    for name, ok in (("county-news", True), ("liuyan", True), ("tieba-lushan", True)):
+    for name, _ok in (("county-news", True), ("liuyan", True), ("tieba-lushan", True)):
         store.finish_run(None, CrawlStats(source=name, fetched=5, new=1, started_at=at(day, 23), finished_at=at(day, 23)))
     for _ in range(3):
         store.finish_run(None, CrawlStats(source="broken-feed", error="HTTP 403 from http://127.0.0.1:9/broken.xml",

@@ -91,7 +91,7 @@ def test_an_rsshub_feed_is_a_hot_list_ranked_in_feed_order(site, configure) -> N
     links = ["https://s.weibo.com/weibo?q=1", "https://s.weibo.com/weibo?q=2", "https://s.weibo.com/weibo?q=3",
              "javascript:alert(1)"]
     items = "\n".join(f"<item><title>{t}</title><link>{u}</link><description>{t}</description></item>"
-                      for t, u in zip(titles, links))
+                      for t, u in zip(titles, links, strict=True))
     site.routes["/weibo/search/hot"] = Response(RSS.format(items=items), content_type="application/rss+xml")
     settings = configure(f"""
     [[sources]]
@@ -122,7 +122,7 @@ def test_a_hot_list_that_is_not_a_list_is_an_error_in_words(site, configure) -> 
     url = "{site.url}/maint"
     """)
     stats = crawl_one(settings, "weibo-hot", timeout=60)
-    assert stats.error == f"'data.realtime' in the hot-list JSON is not a list but dict"
+    assert stats.error == "'data.realtime' in the hot-list JSON is not a list but dict"
     stats = crawl_one(settings, "maint", timeout=60)
     assert stats.error == f"malformed JSON from {site.url}/maint: got an HTML page instead"
     assert rows(settings, "SELECT count(*) AS n FROM hotlist_snapshots")[0]["n"] == 0

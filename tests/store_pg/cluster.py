@@ -63,7 +63,7 @@ class Cluster:
         self.port = _free_port()
         self.user = PG_USER if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         assert self.bin is not None
         if os.geteuid() == 0:
             shutil.chown(self.dir, PG_USER, PG_USER)

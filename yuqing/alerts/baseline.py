@@ -169,7 +169,7 @@ def _trimmed_mean(values: list[float]) -> float:
 def _shifted(series: Series, t: float, window: float, shift: float, negative: bool) -> float:
     ends = np.array([t - shift + d for d, _ in SMOOTH])
     counts = series.count(ends - window, ends, negative)
-    return float(sum(c * w for c, (_, w) in zip(counts.tolist(), SMOOTH)))
+    return float(sum(c * w for c, (_, w) in zip(counts.tolist(), SMOOTH, strict=True)))
 
 
 def seasonal(series: Series, t: float, window: float, weeks: int, history_start: float | None,

@@ -29,7 +29,7 @@ def _usual_gap(store: Store, source: str) -> float | None:
         "SELECT finished_at FROM crawl_runs WHERE source = ? AND new > 0 AND finished_at IS NOT NULL"
         " ORDER BY id DESC LIMIT 30", [source])
     times = sorted(from_iso(r["finished_at"]).timestamp() for r in rows)  # type: ignore[union-attr]
-    gaps = [b - a for a, b in zip(times, times[1:]) if b > a]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False) if b > a]
     return statistics.median(gaps) if len(gaps) >= 2 else None
 
 
@@ -89,7 +89,8 @@ def check_sources(settings: Settings, store: Store, now: datetime) -> list[Any]:
         if name not in enabled and name not in open_keys:
             continue
         if name not in enabled:  # removed or disabled: nothing to watch any more
-            findings.append(Finding(kind="source", key=name, title=f"数据源「{settings.source_title(name)}」", fired=False, level=None, quiet=True))
+            findings.append(Finding(kind="source", key=name, title=f"数据源「{settings.source_title(name)}」", fired=False,
+                                    level=None, quiet=True))
             continue
         level, problem, details = diagnose(settings, store, row, now)
         finding = Finding(kind="source", key=name, title=f"数据源「{settings.source_title(name)}」", fired=level is not None,

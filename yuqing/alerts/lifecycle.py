@@ -22,7 +22,7 @@ from typing import Any
 from yuqing.alerts.levels import rank
 from yuqing.models import Alert, from_iso, to_iso, utcnow
 from yuqing.settings import Settings
-from yuqing.store import Store
+from yuqing.store import Store, inserted_id
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ def apply(settings: Settings, store: Store, findings: list[Any], now: datetime) 
                     " VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
                     (finding.kind, finding.key, finding.level, stamp, stamp, finding.title,
                      json.dumps(explanation, ensure_ascii=False)))
-                changed_ids.append(int(cur.lastrowid))
-                notify.append(int(cur.lastrowid))
+                changed_ids.append(inserted_id(cur))
+                notify.append(inserted_id(cur))
             elif action in ("escalate", "refresh"):
                 tracked = current[scope]
                 timeline = tracked.timeline + ([{"at": stamp, "event": "escalated", "level": finding.level,
@@ -161,8 +161,9 @@ def apply(settings: Settings, store: Store, findings: list[Any], now: datetime) 
             delivery.enqueue_rows(store, settings, kind="alert", ref=ref, subject=subject, html=html, text=text)
     if not changed_ids:
         return []
-    rows = store.query(f"SELECT * FROM alerts WHERE id IN ({','.join('?' * len(changed_ids))}) ORDER BY id", changed_ids)
-    return [to_alert(r) for r in rows]
+    changed = store.query(f"SELECT * FROM alerts WHERE id IN ({','.join('?' * len(changed_ids))}) ORDER BY id",
+                          changed_ids)
+    return [to_alert(r) for r in changed]
 
 
 class Book:

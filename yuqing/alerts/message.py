@@ -161,7 +161,7 @@ def _view(alert: Alert, settings: Settings, tz: ZoneInfo) -> dict[str, Any]:
         "terms": "、".join(visible(t[0]) for t in ex.get("top_terms") or []),
         "sources": "、".join(f"{visible(settings.source_title(s[0]))} {s[1]} 条" for s in ex.get("sources") or []),
         "topics": "、".join(f"{t[0]} {t[1]} 条" for t in ex.get("topics") or []),
-        "event": (f"{visible(event.get('title'))}（{'共 %s 条，' % event['size'] if event.get('size') else ''}"
+        "event": (f"{visible(event.get('title'))}（{'共 {} 条，'.format(event['size']) if event.get('size') else ''}"
                   f"{_local(event.get('first_seen'), tz)} 起）" if event else ""),
         "link": f"{settings.alerts.base_url.rstrip('/')}/alert/{alert.id}",
     }

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["analyze_text"]
 
 
-def analyze_text(text: str, settings: "Settings | None" = None) -> dict[str, Any]:
+def analyze_text(text: str, settings: Settings | None = None) -> dict[str, Any]:
     """label, negative_prob, topics, topic_terms, keywords of one text (the `classify` shape).
 
     With no settings, the embedded defaults are used: the shipped model and taxonomy, no locality.

@@ -7,10 +7,14 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from yuqing.cli import App, fail, pass_app
+
+if TYPE_CHECKING:
+    from yuqing.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +45,7 @@ def analyze(app: App, limit: int | None, quiet: bool) -> None:
 @click.command()
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"), default="-")
 @pass_app
-def classify(app: App, file) -> None:  # type: ignore[no-untyped-def]
+def classify(app: App, file: TextIO) -> None:
     """Classify text lines: one JSON object a line (label, negative_prob, topics, keywords).
 
     Reads FILE, or standard input when FILE is - or absent. Uses the config's analysis settings
@@ -57,11 +61,10 @@ def classify(app: App, file) -> None:  # type: ignore[no-untyped-def]
 
     settings = app.settings if app.config_path.exists() else None
     analyzer = for_settings(settings)
-    out = click.get_text_stream("stdout")
     for line in file:
         result = analyzer.analyze(line.rstrip("\n"))
-        out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
-    out.flush()
+        # click.echo, not sys.stdout: it writes UTF-8 even under a C locale (get_text_stream is deprecated)
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
 
 
 def _default_data_dir() -> Path:
@@ -156,7 +159,7 @@ def train_sentiment(app: App, data_dir: Path | None, output: Path | None, seed: 
     click.echo(f"model written to {path}; previous kept as {retrain.previous_path(path).name}; model card {card}")
 
 
-def _train_from_corpora(data_dir: Path, output: Path, seed: int, store) -> None:  # type: ignore[no-untyped-def]
+def _train_from_corpora(data_dir: Path, output: Path, seed: int, store: Store | None) -> None:
     try:
         import sklearn  # noqa: F401
     except ImportError:

@@ -115,7 +115,7 @@ def read_osm2022(path: Path) -> Iterator[Example]:
     if not labels.exists():
         return
     with path.open(encoding="utf-8", errors="replace") as texts, labels.open(encoding="utf-8") as marks:
-        for line, mark in zip(texts, marks):
+        for line, mark in zip(texts, marks, strict=False):
             text = "".join(line.split())  # the review text is word-segmented: join the tokens
             mark = mark.strip()
             if text and mark in ("0", "1", "2", "3"):

@@ -47,6 +47,7 @@ import numpy as np
 
 from yuqing.analysis.keywords import idf_table
 from yuqing.models import from_iso, to_iso, utcnow
+from yuqing.store import inserted_id
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ GENERIC_PLACES = frozenset(
 # A word ending in one of these, with a name of two characters or more before it, names a place
 # below the county (溪口镇, 青龙场村, 幸福小区).
 PLACE_SUFFIXES = ("镇", "乡", "村", "社区", "小区", "街道", "片区", "花园", "家园")
-_PLACE = re.compile(r"^[\u4e00-\u9fff]{2,}(?:%s)$" % "|".join(PLACE_SUFFIXES))
+_PLACE = re.compile(r"^[\u4e00-\u9fff]{2,}(?:" + "|".join(PLACE_SUFFIXES) + ")$")
 
 _BITS = np.arange(64, dtype=np.uint64)
 _MASK = (1 << 64) - 1
@@ -414,7 +415,7 @@ class EventIndex:
                     "INSERT INTO events (title, size, negative, first_seen, last_seen, sources, keywords, simhash, "
                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values,
                 )
-                ev.id = int(cur.lastrowid)
+                ev.id = inserted_id(cur)
             else:
                 conn.execute(
                     "UPDATE events SET title=?, size=?, negative=?, first_seen=?, last_seen=?, sources=?, keywords=?, "
@@ -437,5 +438,5 @@ class EventIndex:
                     del keys[key]
                 if not keys:
                     del self.by_word[word]
-            for keys in self.by_band.values():
-                keys -= gone
+            for band_keys in self.by_band.values():
+                band_keys -= gone

@@ -95,11 +95,10 @@ def concession_tail(text: str) -> str | None:
 
     The tail runs to the end of the text; under two characters it says nothing and is ignored.
     """
-    last = None
-    for last in _CONCESSION.finditer(text):
-        pass
-    if last is None:
+    matches = list(_CONCESSION.finditer(text))
+    if not matches:
         return None
+    last = matches[-1]
     tail = text[last.end():].strip("，,。！!？? ")
     return tail if len(tail) >= 2 else None
 

@@ -11,6 +11,7 @@ and the tests use hand-written sentences kept in tests/analysis/ instead.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 PLACES = ["县", "市", "区", "镇", "乡", "街道", "开发区", "新区", "社区", "村"]
 PLACE_NAMES = ["城关", "东城", "西河", "南山", "北关", "青石", "白马", "临江", "双河", "新华", "文昌", "凤凰", "太平", "红星"]
@@ -280,7 +281,7 @@ def incidents(count: int, seed: int = 0) -> list[str]:
     return _distinct(count, one)
 
 
-def _distinct(count: int, make) -> list[str]:  # type: ignore[no-untyped-def]
+def _distinct(count: int, make: Callable[[], str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     attempts = 0

@@ -109,9 +109,9 @@ def score(model: LinearModel, dev: dict[str, list[Example]]) -> dict[str, dict[s
             continue
         predicted = three_class(model, [ex.text for ex in rows])
         if name == "corrections":
-            right = sum(p == ex.label for p, ex in zip(predicted, rows))
+            right = sum(p == ex.label for p, ex in zip(predicted, rows, strict=True))
         else:
-            right = sum((p == "negative") == (ex.label == "negative") for p, ex in zip(predicted, rows))
+            right = sum((p == "negative") == (ex.label == "negative") for p, ex in zip(predicted, rows, strict=True))
         out[name] = {"accuracy": round(right / len(rows), 4), "n": len(rows)}
     return out
 

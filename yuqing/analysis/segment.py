@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def _new_tokenizer():
     return tok
 
 
-def tokenizer():
+def tokenizer() -> Any:  # a jieba.Tokenizer (jieba has no type hints)
     """The process-wide jieba Tokenizer, initialised on first use (about a second)."""
     global _tokenizer
     if _tokenizer is None:

@@ -107,7 +107,7 @@ class LinearModel:
         self._table = np.ascontiguousarray(np.concatenate(cols, axis=1))
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "LinearModel":
+    def load(cls, path: str | Path | None = None) -> LinearModel:
         path = Path(path) if path else DEFAULT_MODEL
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -131,10 +131,11 @@ class LinearModel:
         if self.second is not None:
             arrays["second"] = self.second.astype(np.float16)
         with path.open("wb") as fh:
-            np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta, ensure_ascii=False)))
+            # numpy's stub lets **arrays stand for its allow_pickle: bool keyword; every key here is an array's name
+            np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta, ensure_ascii=False)))  # type: ignore[arg-type]
         return path
 
-    def with_heads(self, weights: np.ndarray, bias: np.ndarray) -> "LinearModel":
+    def with_heads(self, weights: np.ndarray, bias: np.ndarray) -> LinearModel:
         """The same model with heads A and 1 replaced (the field retrain refits only those)."""
         return LinearModel(weights, bias, dict(self.meta), self.second, self.stack)
 

@@ -112,7 +112,8 @@ def show_case(app: App, case_id: int, as_json: bool) -> None:
     effect = data["effect"]
     click.echo(f"效果：{effect['words']}（基线 {effect['baseline']}/小时，回应前 {effect['before']}，回应后 {effect['after']}）")
     for step in data["timeline"]:
-        click.echo(f"  {shown(step['at'], app.settings.digest.timezone)} {step['who']} {step['action_name']} -> {step['state']} {step['note']}")
+        click.echo(f"  {shown(step['at'], app.settings.digest.timezone)} {step['who']} {step['action_name']} "
+                   f"-> {step['state']} {step['note']}")
 
 
 by_option = click.option("--by", "by", default=None, help="Who does this (default: your login name).")

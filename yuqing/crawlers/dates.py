@@ -117,10 +117,11 @@ def parse_time(value: Any, now: datetime | None = None, tz: tzinfo = SITE_TZ) ->
         year, month, day_ = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if not _valid(year, month, day_):
             return None
-        zone: tzinfo = tz
+        stamp_zone: tzinfo = tz
         if m.group(7):
-            zone = timezone.utc if m.group(7) == "Z" else _offset(m.group(7))
-        return _at(date(year, month, day_), int(m.group(4) or 0), int(m.group(5) or 0), int(m.group(6) or 0), zone)
+            stamp_zone = timezone.utc if m.group(7) == "Z" else _offset(m.group(7))
+        return _at(date(year, month, day_), int(m.group(4) or 0), int(m.group(5) or 0), int(m.group(6) or 0),
+                   stamp_zone)
     if m := _YEAR_MONTH.match(text):
         if _valid(int(m.group(1)), int(m.group(2)), 1):
             return _at(date(int(m.group(1)), int(m.group(2)), 1), 0, 0, 0, tz)

@@ -48,8 +48,8 @@ def declared_encoding(body: bytes, header: str | None = None) -> str | None:
         m = _HEADER_CHARSET.search(header)
         if m:
             return m.group(1)
-    m = _XML_DECL.match(body[:200]) or _META_CHARSET.search(body[:4096])
-    return m.group(1).decode("ascii") if m else None
+    named = _XML_DECL.match(body[:200]) or _META_CHARSET.search(body[:4096])
+    return named.group(1).decode("ascii") if named else None
 
 
 def sniff_wide(body: bytes) -> str | None:
@@ -93,7 +93,7 @@ def _plausible(text: str) -> float:
     return good / len(text)
 
 
-def _share(text: str, test: "re.Pattern[str]") -> float:
+def _share(text: str, test: re.Pattern[str]) -> float:
     wide = [c for c in text if ord(c) > 0x2FFF and not "\uff00" <= c <= "\uffef"]
     if not wide:
         return 0.0

@@ -116,7 +116,7 @@ class PostPipeline:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "PostPipeline":
+    def from_crawler(cls, crawler: Any) -> PostPipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:

@@ -129,9 +129,9 @@ def _stop_crawl(process: Any) -> None:
     def hard_stop() -> None:
         if reactor.running:
             logger.warning("the crawl did not stop within %gs; stopping it now", GRACE_SECONDS)
-            reactor.stop()
+            reactor.stop()  # type: ignore[misc]  # zope interface methods have no self: mypy shifts the arguments
 
-    reactor.callLater(GRACE_SECONDS, hard_stop)
+    reactor.callLater(GRACE_SECONDS, hard_stop)  # type: ignore[arg-type]  # zope interface methods have no self: mypy shifts the arguments
 
 
 def _crawl(settings: Settings, source: Any, stats: CrawlStats, store: Any, now: datetime | None,
@@ -158,7 +158,7 @@ def _crawl(settings: Settings, source: Any, stats: CrawlStats, store: Any, now: 
     def spider_opened(spider: Any) -> None:
         from twisted.internet import reactor  # installed by Scrapy by now (importing it earlier would choose one)
 
-        reactor.callLater(max(0.0, deadline - time.monotonic()), timed_out)
+        reactor.callLater(max(0.0, deadline - time.monotonic()), timed_out)  # type: ignore[arg-type]  # zope interface methods have no self: mypy shifts the arguments
 
     def timed_out() -> None:
         # the parent's timeout fires first (its clock started earlier); this one is for an orphan
@@ -368,7 +368,7 @@ def crawl_sources(settings: Settings, names: list[str] | None = None, workers: i
                     logger.exception("reporting the crawl of %s failed", name)
         return stats
 
-    workers = workers or getattr(settings.daemon, "crawl_workers", WORKERS)
+    workers = workers or int(getattr(settings.daemon, "crawl_workers", WORKERS))
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen)))) as pool:
         try:
             return list(pool.map(one, chosen))

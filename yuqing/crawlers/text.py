@@ -96,7 +96,7 @@ def element_text(node: object) -> str:
     if isinstance(node, str):
         return node
     parts: list[str] = []
-    _walk(node, parts)  # type: ignore[arg-type]
+    _walk(node, parts)
     return "".join(parts)
 
 

@@ -47,7 +47,7 @@ class Pipeline:
         with self._cond:
             return list(self._tasks)
 
-    def start(self) -> "Pipeline":
+    def start(self) -> Pipeline:
         self._thread.start()
         return self
 

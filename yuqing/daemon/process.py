@@ -28,7 +28,7 @@ class DaemonProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self, wait: float = 60.0) -> "DaemonProcess":
+    def start(self, wait: float = 60.0) -> DaemonProcess:
         """Start it and wait until it reports running (RuntimeError with its output if it does not)."""
         self._log = self.log_path.open("ab") if self.log_path else None
         self.proc = subprocess.Popen(

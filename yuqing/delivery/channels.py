@@ -124,7 +124,7 @@ def describe_url(url: str) -> str:
 
 
 # -- the deadline -------------------------------------------------------------------------------
-_LIVE: set["Deadline"] = set()  # attempts in flight, so a shutdown can cut them short
+_LIVE: set[Deadline] = set()  # attempts in flight, so a shutdown can cut them short
 _LIVE_LOCK = threading.Lock()
 
 
@@ -183,7 +183,7 @@ class Deadline:
         self.reason = reason
         self._expire()
 
-    def __enter__(self) -> "Deadline":
+    def __enter__(self) -> Deadline:
         with _LIVE_LOCK:
             _LIVE.add(self)
         self._timer.start()
@@ -206,7 +206,8 @@ class _SMTP(smtplib.SMTP):
     deadline: Deadline
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        sock = super()._get_socket(host, port, min(timeout, self.deadline.left()))
+        # smtplib's own hook for opening the connection; typeshed leaves private methods out
+        sock = super()._get_socket(host, port, min(timeout, self.deadline.left()))  # type: ignore[misc]
         self.deadline.watch(sock)
         return sock
 
@@ -217,7 +218,8 @@ class _SMTPSSL(smtplib.SMTP_SSL):
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         raw = socket.create_connection((host, port), min(timeout, self.deadline.left()), self.source_address)
         self.deadline.watch(raw)
-        return self.context.wrap_socket(raw, server_hostname=self._host)
+        # SMTP_SSL keeps the host it connects to in _host (private, so not in typeshed)
+        return self.context.wrap_socket(raw, server_hostname=self._host)  # type: ignore[attr-defined]
 
 
 # -- email --------------------------------------------------------------------------------------
@@ -236,7 +238,8 @@ def send_email(url: str, item: Outgoing, timeout: float = 60.0) -> str | None:
     import apprise
 
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
-        plugin = apprise.Apprise.instantiate(url)
+        # only apprise's email plugin (it has smtp_host) is used here: its attributes are not on NotifyBase
+        plugin: Any = apprise.Apprise.instantiate(url)
     if plugin is None or not hasattr(plugin, "smtp_host"):
         said = "; ".join(line.strip() for line in logs.getvalue().splitlines() if "Invalid" in line)
         raise PermanentDeliveryError(f"not a usable email URL: {channel_id(url)} ({said or 'apprise cannot read it'}; "

@@ -80,7 +80,7 @@ class SampleSite:
         self._thread = threading.Thread(target=self.server.serve_forever, name="sample-site", daemon=True)
 
     # -- control ----------------------------------------------------------------------------------
-    def start(self) -> "SampleSite":
+    def start(self) -> SampleSite:
         self._thread.start()
         return self
 

@@ -84,7 +84,7 @@ def _change(now: float | None, before: float | None) -> float | None:
 def overview(settings: Settings, store: Store, day: date, rows: list[dict[str, Any]]) -> dict[str, Any]:
     labels = Counter(r["label"] for r in rows)
     analysed = len(rows) - labels.get(None, 0)
-    current = {
+    current: dict[str, Any] = {
         "posts": len(rows),
         "negative": labels.get("negative", 0),
         "neutral": labels.get("neutral", 0),

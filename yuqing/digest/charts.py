@@ -91,8 +91,8 @@ def trend(hours: Sequence[dict[str, float]], *, title: str = "24小时走势") -
             parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{NEG}" stroke-width="2.5" '
                          'stroke-linejoin="round"/>')
     for p in points:
-        x, y = p.split(",")
-        parts.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{NEG}"/>')
+        cx, cy = p.split(",")
+        parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{NEG}"/>')
     # legend
     parts.append(f'<rect x="{left}" y="6" width="12" height="12" fill="{VOL}" fill-opacity="0.35"/>'
                  f'<text x="{left + 16}" y="16" font-size="13" fill="{INK}">发帖量(条)</text>'

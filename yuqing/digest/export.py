@@ -49,7 +49,7 @@ def csv_chunks(rows: Iterable[tuple[Any, ...]], chunk_rows: int = 500) -> Iterat
 def jsonl_chunks(rows: Iterable[tuple[Any, ...]], chunk_rows: int = 500) -> Iterator[bytes]:
     lines: list[str] = []
     for row in rows:
-        item = dict(zip(EXPORT_COLUMNS, row))
+        item = dict(zip(EXPORT_COLUMNS, row, strict=False))
         for key in ("topics", "keywords"):
             item[key] = json.loads(item[key] or "[]")
         lines.append(json.dumps(item, ensure_ascii=False))
@@ -73,7 +73,7 @@ def write(rows: Iterable[tuple[Any, ...]], fmt: str, out: IO[bytes]) -> int:
             import tempfile
 
             with tempfile.SpooledTemporaryFile(max_size=8 << 20) as tmp:
-                write_posts(counted, tmp)  # type: ignore[arg-type]
+                write_posts(counted, tmp)
                 tmp.seek(0)
                 shutil.copyfileobj(tmp, out)
         return counted.n

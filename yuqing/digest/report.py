@@ -46,7 +46,7 @@ class Period:
     def ref(self) -> str:
         return self.first.isoformat() if self.kind == "day" else f"{self.first}_{self.last}"
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         if self.kind == "month":
             last = self.first - timedelta(days=1)
             return Period("month", last.replace(day=1), last)
@@ -152,15 +152,16 @@ def _alert_figures(settings: Settings, store: Store, start: datetime, end: datet
     """Alerts raised in the period, acknowledged, and not acknowledged within respond_within."""
     within = timedelta(seconds=float(settings.reports.respond_within))
     s, e = to_iso(start), to_iso(end)
-    out = {"opened": 0, "acknowledged": 0, "overdue": 0, "by_level": dict.fromkeys(LEVELS, 0)}
+    out: dict[str, Any] = {"opened": 0, "acknowledged": 0, "overdue": 0, "by_level": dict.fromkeys(LEVELS, 0)}
     for r in q.alerts_in(store, start, end):
-        if not s <= r["opened_at"] < e:  # type: ignore[operator]
+        opened = from_iso(r["opened_at"])
+        if opened is None or not s <= r["opened_at"] < e:
             continue
         out["opened"] += 1
         out["by_level"][r["level"]] = out["by_level"].get(r["level"], 0) + 1
         acked = from_iso(r["acknowledged_at"]) if r["acknowledged_at"] else None
         out["acknowledged"] += int(acked is not None)
-        limit = from_iso(r["opened_at"]) + within  # type: ignore[operator]
+        limit = opened + within
         resolved = from_iso(r["resolved_at"]) if r["resolved_at"] else None
         out["overdue"] += int(limit < min(end, utcnow()) and (acked is None or acked > limit)
                               and not (resolved and resolved <= limit))

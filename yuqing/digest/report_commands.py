@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -135,10 +137,10 @@ def export_posts(app: App, since: str, until: str | None, topic: str | None, lab
 
 
 class _Capped:
-    def __init__(self, rows, cap: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, rows: Iterable[Any], cap: int) -> None:
         self.rows, self.cap, self.more = rows, cap, False
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:
         for n, row in enumerate(self.rows):
             if n >= self.cap:
                 self.more = True

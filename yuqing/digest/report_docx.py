@@ -41,13 +41,13 @@ def _fonts(doc: Any) -> None:
 def _table(doc: Any, head: list[str], rows: list[list[Any]]) -> None:
     table = doc.add_table(rows=1, cols=len(head))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, head):
+    for cell, text in zip(table.rows[0].cells, head, strict=True):
         cell.text = str(text)
         for run in cell.paragraphs[0].runs:
             run.bold = True
     for row in rows:
         cells = table.add_row().cells
-        for cell, value in zip(cells, row):
+        for cell, value in zip(cells, row, strict=False):
             cell.text = "" if value is None else str(value)
 
 

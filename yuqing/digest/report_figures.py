@@ -95,6 +95,6 @@ def _ranked(items: Any) -> list[dict[str, Any]]:
         cell = sums[name]
         cell[0] += posts
         cell[1] += posts if label == "negative" else 0
-    rows = [{"name": k, "posts": v[0], "negative": v[1]} for k, v in sums.items()]
+    rows: list[dict[str, Any]] = [{"name": k, "posts": v[0], "negative": v[1]} for k, v in sums.items()]
     rows.sort(key=lambda r: (-r["posts"], r["name"]))
     return rows

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
@@ -97,16 +98,16 @@ def fill_sheet(book: IO[bytes], title: str, rows: Iterable[list[Any]], out: IO[b
     return written
 
 
-def save_with_rows(wb: Any, title: str, rows: Iterable[list[Any]], out: IO[bytes] | Any) -> int:
+def save_with_rows(wb: Any, title: str, rows: Iterable[list[Any]], out: IO[bytes] | Path) -> int:
     """Save openpyxl workbook `wb` to `out` (a path or a binary stream) with `rows` in sheet `title`."""
     with tempfile.SpooledTemporaryFile(max_size=4 << 20) as small:
         wb.save(small)
         small.seek(0)
-        if hasattr(out, "write"):
-            return fill_sheet(small, title, rows, out)  # type: ignore[arg-type]
+        if not isinstance(out, Path):
+            return fill_sheet(small, title, rows, out)
         with tempfile.NamedTemporaryFile(dir=str(out.parent), prefix=f".{out.name}.", delete=False) as tmp:
             try:
-                n = fill_sheet(small, title, rows, tmp)  # type: ignore[arg-type]
+                n = fill_sheet(small, title, rows, tmp)
             except BaseException:
                 tmp.close()
                 os.unlink(tmp.name)

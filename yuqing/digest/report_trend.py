@@ -33,12 +33,12 @@ def _rows(days: list[date], split: list[dict[str, Any]], top: int) -> list[dict[
         cells = by_name.setdefault(str(r["name"]), [[0, 0] for _ in days])
         cells[i][0] += int(r["posts"])
         cells[i][1] += int(r["negative"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, cells in by_name.items():
         posts, neg = sum(c[0] for c in cells), sum(c[1] for c in cells)
         rows.append({"name": name, "posts": posts, "negative": neg, "negative_share": _share(neg, posts),
                      "points": [{"label": d.strftime("%m-%d"), "posts": c[0], "negative": c[1]}
-                                for d, c in zip(days, cells)],
+                                for d, c in zip(days, cells, strict=True)],
                      "shares": [_share(c[1], c[0]) for c in cells]})
     rows.sort(key=lambda r: (-r["posts"], r["name"]))
     return rows[:top]
@@ -53,7 +53,7 @@ def collect_trend(settings: Settings, store: Store, span: int, end: date) -> dic
     days = [first + timedelta(days=i) for i in range(span)]
     fig = Figures(store, start, stop, settings.digest.timezone)
     got = {b["bucket"]: b for b in fig.per_bucket(False)}
-    totals = []
+    totals: list[dict[str, Any]] = []
     for d in days:
         b = got.get(d.isoformat(), {"posts": 0, "negative": 0})
         totals.append({"label": d.strftime("%m-%d"), "posts": int(b["posts"]), "negative": int(b["negative"])})

@@ -1,8 +1,9 @@
-"""The SQLite store (sqlite-utils): schema, versioned migrations, and the queries every stage needs.
+"""The SQLite store (sqlite-utils): opening, migrating, and the queries every stage needs.
 
 One file, WAL mode and a busy timeout so crawl children, the daemon and the web app can share it.
-The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` upgrades from version i to i+1
-and runs in one transaction, so a store is never left half-migrated.
+The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` (yuqing/store/migrations.py)
+upgrades from version i to i+1 and runs in one transaction, so a store is never left half-migrated.
+The file checks and PRAGMA quick_check are in yuqing/store/integrity.py.
 
 Full-text search: SQLite's unicode61 tokenizer does not split Chinese, so `posts_fts` (rowid =
 posts.id) stores title+text twice: `words`, the jieba search-mode segmentation, and `chars`, one token
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,164 +28,15 @@ import sqlite_utils
 
 from yuqing.errors import StoreError
 from yuqing.models import CrawlStats, Post, from_iso, to_iso, utcnow
+from yuqing.store.integrity import StoreDamaged, check_file, damaged, quick_check
+from yuqing.store.migrations import MIGRATIONS, SCHEMA_VERSION, run_script
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SearchHit", "Store", "StoreDamaged", "StoreError", "inserted_id", "run_script",
+           "when"]
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-def run_script(db: sqlite_utils.Database, script: str) -> None:
-    """Execute statements one by one: executescript() would COMMIT the migration's transaction."""
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            db.conn.execute(pending)
-            pending = ""
-    if pending.strip():
-        db.conn.execute(pending)
-
-
-def _v1(db: sqlite_utils.Database) -> None:
-    run_script(
-        db,
-        """
-        CREATE TABLE sources (
-            name TEXT PRIMARY KEY, type TEXT, url TEXT,
-            last_run_at TEXT, last_ok_at TEXT, last_new_at TEXT, last_error TEXT,
-            failures INTEGER NOT NULL DEFAULT 0,      -- consecutive failed runs
-            runs INTEGER NOT NULL DEFAULT 0, posts INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE crawl_runs (
-            id INTEGER PRIMARY KEY, source TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
-            fetched INTEGER DEFAULT 0, matched INTEGER DEFAULT 0, new INTEGER DEFAULT 0,
-            duplicates INTEGER DEFAULT 0, errors INTEGER DEFAULT 0, error TEXT
-        );
-        CREATE INDEX crawl_runs_source ON crawl_runs(source, started_at);
-        CREATE TABLE posts (
-            id INTEGER PRIMARY KEY,
-            url TEXT NOT NULL, canonical_url TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
-            title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT '',
-            published_at TEXT, fetched_at TEXT NOT NULL,
-            ts TEXT NOT NULL,                          -- published_at, else fetched_at: when it counts
-            reposts INTEGER, comments INTEGER, likes INTEGER,
-            extra TEXT NOT NULL DEFAULT '{}', content_hash TEXT NOT NULL,
-            -- filled by the analysis stage
-            analyzed_at TEXT, label TEXT, negative_prob REAL,
-            topics TEXT, topic_terms TEXT, keywords TEXT, simhash INTEGER, event_id INTEGER
-        );
-        CREATE INDEX posts_hash ON posts(content_hash);
-        CREATE INDEX posts_ts ON posts(ts);
-        CREATE INDEX posts_source_ts ON posts(source, ts);
-        CREATE INDEX posts_unanalyzed ON posts(id) WHERE analyzed_at IS NULL;
-        CREATE INDEX posts_event ON posts(event_id);
-        CREATE VIRTUAL TABLE posts_fts USING fts5(words, chars, tokenize = 'unicode61');
-        CREATE TABLE events (
-            id INTEGER PRIMARY KEY, title TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
-            negative INTEGER NOT NULL DEFAULT 0, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
-            sources TEXT NOT NULL DEFAULT '[]', keywords TEXT NOT NULL DEFAULT '[]',
-            simhash INTEGER NOT NULL DEFAULT 0, updated_at TEXT
-        );
-        CREATE INDEX events_last_seen ON events(last_seen);
-        CREATE TABLE corrections (
-            id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts(id),
-            label TEXT, topics TEXT, who TEXT NOT NULL, at TEXT NOT NULL, note TEXT
-        );
-        CREATE TABLE alerts (
-            id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, level TEXT NOT NULL,
-            state TEXT NOT NULL, opened_at TEXT NOT NULL, updated_at TEXT NOT NULL, resolved_at TEXT,
-            title TEXT NOT NULL DEFAULT '', explanation TEXT NOT NULL DEFAULT '{}',
-            acknowledged_by TEXT, acknowledged_at TEXT, ack_note TEXT
-        );
-        CREATE INDEX alerts_scope ON alerts(kind, key, state);
-        CREATE TABLE deliveries (
-            id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL, channel TEXT NOT NULL,
-            subject TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'pending',
-            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT, last_error TEXT,
-            created_at TEXT NOT NULL, sent_at TEXT,
-            UNIQUE(kind, ref, channel)
-        );
-        CREATE INDEX deliveries_pending ON deliveries(state, next_attempt_at);
-        CREATE TABLE digests (
-            date TEXT PRIMARY KEY, built_at TEXT NOT NULL, data TEXT NOT NULL, html TEXT NOT NULL,
-            text TEXT NOT NULL DEFAULT ''
-        );
-        CREATE TABLE users (
-            name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at TEXT NOT NULL
-        );
-        CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY, at TEXT NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,
-            detail TEXT NOT NULL DEFAULT '{}'
-        );
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-        """,
-    )
-
-
-def _v2_delivery_bodies(db: sqlite_utils.Database) -> None:
-    """Deliveries keep their message (so a restart can send it) and who is sending it (the claim)."""
-    run_script(
-        db,
-        """
-        ALTER TABLE deliveries ADD COLUMN html TEXT NOT NULL DEFAULT '';
-        ALTER TABLE deliveries ADD COLUMN text TEXT NOT NULL DEFAULT '';
-        ALTER TABLE deliveries ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
-        ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
-        """,
-    )
-
-
-def _v3_cases(db: sqlite_utils.Database) -> None:
-    from yuqing.store.cases import migrate_v3  # the cases' own module (imports this one)
-
-    migrate_v3(db)
-
-
-def _v4_reports(db: sqlite_utils.Database) -> None:
-    """Built reports (周报, 月报, 专报) by (kind, ref), and files attached to a delivery (paths, JSON)."""
-    run_script(
-        db,
-        """
-        CREATE TABLE reports (
-            kind TEXT NOT NULL, ref TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', built_at TEXT NOT NULL,
-            data TEXT NOT NULL DEFAULT '{}', files TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (kind, ref)
-        );
-        ALTER TABLE deliveries ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
-        """,
-    )
-
-
-def _v5_hotlist(db: sqlite_utils.Database) -> None:
-    from yuqing.store.hotlist import migrate_v3  # hot-list snapshots and engagement observations
-
-    migrate_v3(db)
-
-
-def _v6_i10_channels(db: sqlite_utils.Database) -> None:
-    from yuqing.store.deliveries import migrate_v6  # channel health, each row's last attempt
-
-    migrate_v6(db)
-
-
-def _v7_i11_run_pages(db: sqlite_utils.Database) -> None:
-    """crawl_runs.pages: pages a run fetched and read, so that a source whose pages still come but
-    yield no post (its layout changed) is told apart from one with nothing new."""
-    run_script(db, "ALTER TABLE crawl_runs ADD COLUMN pages INTEGER NOT NULL DEFAULT 0;")
-
-
-def _v8_i14_report_index(db: sqlite_utils.Database) -> None:
-    from yuqing.store.reports import migrate_report_index  # the report aggregates' covering index
-
-    migrate_report_index(db)
-
-
-# MIGRATIONS[i] takes a store at version i to version i+1, inside one transaction: use run_script()
-# or db.conn.execute(), never executescript(). Append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2_delivery_bodies, _v3_cases, _v4_reports, _v5_hotlist, _v6_i10_channels,
-    _v7_i11_run_pages, _v8_i14_report_index,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -199,6 +51,13 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The id an INSERT just gave its row (sqlite3 types lastrowid as optional: it is set after one)."""
+    if cur.lastrowid is None:
+        raise StoreError("the store did not return the new row's id")
+    return cur.lastrowid
+
+
 @dataclass
 class SearchHit:
     post: Post
@@ -206,30 +65,6 @@ class SearchHit:
     negative_prob: float | None
     topics: list[str]
     event_id: int | None
-
-
-class StoreDamaged(StoreError):
-    """PRAGMA quick_check found the database damaged: nothing more should be written to it."""
-
-
-def _check_file(path: Path) -> None:
-    """An empty file or a folder is an error in words, never a new store.
-
-    Only stat() here, never open(): closing any descriptor of the database file drops every POSIX
-    lock this process holds on it (SQLite's own connections included), which lets another writer
-    corrupt the file. SQLite checks the header itself on the first read ("file is not a database").
-    """
-    if path.is_dir():
-        raise StoreError(f"store path {path} is a folder, not a file: check [store] path")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise StoreError(f"cannot read store {path}: {exc.strerror or exc}") from None
-    if size == 0:
-        # SQLite would quietly treat an empty file as a new store: a truncated copy would then
-        # look like a fresh install and lose every post without a word
-        raise StoreError(f"store {path} is an empty (zero-byte) file, not a yuqing store: "
-                         "restore it from a backup, or remove it and run `yuqing init`")
 
 
 class Store:
@@ -244,7 +79,7 @@ class Store:
 
     backend = "sqlite"
 
-    def __new__(cls, path: Any = None, *args: Any, **kwargs: Any) -> "Store":
+    def __new__(cls, path: Any = None, *args: Any, **kwargs: Any) -> Store:
         from yuqing.store.url import is_postgres
 
         if cls is Store and is_postgres(path):
@@ -265,7 +100,7 @@ class Store:
                 raise StoreError(f"no store at {self.path}: check [store] path in the config, "
                                  "or run `yuqing init` to create it")
         else:
-            _check_file(self.path)
+            check_file(self.path)
         if not readonly:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -300,20 +135,13 @@ class Store:
     # -- schema ---------------------------------------------------------------------------------
     def check_integrity(self, limit: int = 10) -> list[str]:
         """PRAGMA quick_check: [] when the store is sound, else SQLite's findings in words."""
-        try:
-            rows = self.conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
-        except sqlite3.DatabaseError as exc:
-            return [str(exc)]
-        return [str(r[0]) for r in rows if str(r[0]).lower() != "ok"]
+        return quick_check(self.conn, limit)
 
     def verify(self) -> None:
         """Raise StoreDamaged, in words, when quick_check finds the store damaged."""
         problems = self.check_integrity()
         if problems:
-            raise StoreDamaged(
-                f"store {self.path} is damaged (PRAGMA quick_check: {'; '.join(problems[:3])}"
-                f"{'; ...' if len(problems) > 3 else ''}): nothing more is written to it; restore it from a "
-                f"backup, or try `sqlite3 {self.path} .recover` into a new file")
+            raise damaged(self.path, problems)
 
     @property
     def version(self) -> int:
@@ -348,7 +176,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -358,7 +186,7 @@ class Store:
         return list(self.db.query(sql, params))
 
     def scalar(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:
-        row = self.conn.execute(sql, params).fetchone()
+        row = self.conn.execute(sql, params if isinstance(params, dict) else tuple(params)).fetchone()
         return row[0] if row else None
 
     # -- meta -----------------------------------------------------------------------------------
@@ -413,9 +241,9 @@ class Store:
                     f"INSERT INTO posts ({', '.join(data)}) VALUES ({', '.join('?' * len(data))})",
                     list(data.values()),
                 )
-                post.id = cur.lastrowid
+                post.id = inserted_id(cur)
                 if since is not None:
-                    engagement.record(self.conn, int(post.id), post.fetched_at, engagement.counts_of(post))
+                    engagement.record(self.conn, post.id, post.fetched_at, engagement.counts_of(post))
                 new += 1
         return new, dup
 
@@ -446,7 +274,7 @@ class Store:
         return found
 
     def post(self, post_id: int) -> Post | None:
-        row = self.db["posts"].get(post_id) if self.db["posts"].exists() else None
+        row = self.get_post_row(post_id)  # None when there is none (sqlite-utils' Table.get would raise)
         return Post.from_row(row) if row else None
 
     def get_post_row(self, post_id: int) -> dict[str, Any] | None:
@@ -483,7 +311,8 @@ class Store:
         """Posts matching a Chinese full-text query and filters, newest first."""
         from yuqing.analysis.segment import fts_query
 
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if query.strip():
             expr = fts_query(query)
             if not expr:
@@ -539,7 +368,7 @@ class Store:
             cur = self.conn.execute(
                 "INSERT INTO crawl_runs(source, started_at) VALUES (?, ?)", (source, to_iso(started_at or utcnow()))
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
     def finish_run(self, run_id: int | None, stats: CrawlStats) -> None:
         """Record a finished run and update the source's health in one transaction."""

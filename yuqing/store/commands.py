@@ -57,8 +57,8 @@ def migrate_command(app: App, target: str, source: str | None, chunk: int) -> No
         src: Path | StoreURL = parse(f"sqlite:///{Path(source).expanduser().resolve()}", key="--from")
     else:
         src = app.settings.db_path
-        if isinstance(src, StoreURL):
-            raise click.UsageError("the config's store is PostgreSQL already: give the SQLite file with --from PATH")
+    if isinstance(src, StoreURL):  # only the config's store can be one: --from is read as sqlite:///
+        raise click.UsageError("the config's store is PostgreSQL already: give the SQLite file with --from PATH")
     if not Path(src).exists():
         raise click.UsageError(f"no SQLite store at {src}")
     shown: dict[str, int] = {}

@@ -35,7 +35,7 @@ def migrate_v6(db: sqlite_utils.Database) -> None:
     )
 
 
-def record_attempt(store: "Store", channel: str, url: str, at: datetime, error: str | None) -> None:
+def record_attempt(store: Store, channel: str, url: str, at: datetime, error: str | None) -> None:
     """One attempt on `channel` ended at `at`: ok (error None) or failed with `error` in words."""
     with store.transaction():
         store.conn.execute(
@@ -49,7 +49,7 @@ def record_attempt(store: "Store", channel: str, url: str, at: datetime, error: 
         )
 
 
-def channel_report(store: "Store") -> list[dict[str, Any]]:
+def channel_report(store: Store) -> list[dict[str, Any]]:
     """Per channel named by a row or tried once: its counts by state and its health."""
     rows = store.query(
         """
@@ -67,7 +67,7 @@ def channel_report(store: "Store") -> list[dict[str, Any]]:
     return [by_name[name] for name in sorted(by_name)]
 
 
-def failed_messages(store: "Store", channel: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def failed_messages(store: Store, channel: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     sql = "SELECT id, kind, ref, channel, subject, attempts, last_error, created_at FROM deliveries WHERE state = 'failed'"
     params: list[Any] = []
     if channel:
@@ -76,7 +76,7 @@ def failed_messages(store: "Store", channel: str | None = None, limit: int = 50)
     return store.query(sql + " ORDER BY id LIMIT ?", [*params, limit])
 
 
-def requeue_failed(store: "Store", *, channel: str | None = None, to: str | None = None,
+def requeue_failed(store: Store, *, channel: str | None = None, to: str | None = None,
                    ids: list[int] | None = None) -> tuple[list[int], list[int]]:
     """Failed rows (of `channel`, or these `ids`) back to pending with fresh attempts, readdressed to
     `to` when given; returns (requeued ids, skipped ids: `to` already has that message)."""
@@ -109,6 +109,6 @@ def requeue_failed(store: "Store", *, channel: str | None = None, to: str | None
     return requeued, skipped
 
 
-def _short(store: "Store", row_id: int) -> str:
+def _short(store: Store, row_id: int) -> str:
     error = store.scalar("SELECT last_error FROM deliveries WHERE id = ?", [row_id]) or ""
     return error[:200]

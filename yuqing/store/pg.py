@@ -99,13 +99,18 @@ class PgStore(Store):
     """A yuqing store on PostgreSQL; the same methods as the SQLite Store."""
 
     backend = "postgresql"
+    # The connection stands where the SQLite store has its sqlite3.Connection: it takes the same calls
+    # (execute, executemany, the cursors' fetch methods) that Store's shared methods make, plus the
+    # backend's own (native, raw); mypy cannot see that duck typing across the subclass.
+    conn: PgConnection  # type: ignore[assignment]
+    db: _NoSqliteUtils  # type: ignore[assignment]
 
     def __init__(self, path: Any, readonly: bool = False, migrate: bool = True, create: bool = True) -> None:
         self.target = path if isinstance(path, StoreURL) else StoreURL(str(path))
         self.path = self.target  # type: ignore[assignment]  # status and the lock read it
         self.readonly = readonly
-        self.conn = PgConnection(self.target, readonly=readonly)  # type: ignore[assignment]
-        self.db = _NoSqliteUtils(self.conn)  # type: ignore[assignment]
+        self.conn = PgConnection(self.target, readonly=readonly)
+        self.db = _NoSqliteUtils(self.conn)
         try:
             self.conn.native("CREATE TABLE IF NOT EXISTS yuqing_schema (version INTEGER NOT NULL)") \
                 if not readonly else None
@@ -138,6 +143,7 @@ class PgStore(Store):
                 if self.version > version:  # another process migrated meanwhile
                     continue
                 self.conn.refresh_schema()
+                # the migrations reach the connection only through db.conn (run_script): _NoSqliteUtils has it
                 MIGRATIONS[version](self.db)  # type: ignore[arg-type]
                 self.conn.native("DELETE FROM yuqing_schema")
                 self.conn.native("INSERT INTO yuqing_schema(version) VALUES (%s)", (version + 1,))
@@ -166,9 +172,11 @@ class PgStore(Store):
         row = self.get_post_row(post_id)
         return Post.from_row(row) if row else None
 
-    def add_posts(self, posts: Iterable[Post]) -> tuple[int, int]:
+    def add_posts(self, posts: Iterable[Post], refresh_since: datetime | None = None) -> tuple[int, int]:
         """As on SQLite; ingest is serialised by an advisory lock, as BEGIN IMMEDIATE does there,
         so two crawlers storing the same post at once store it once (dedupe also covers content)."""
+        if refresh_since is not None:
+            raise NotPorted("a source's `refresh` (re-visits recorded as engagement observations)")
         new = dup = 0
         with self.transaction():
             self.conn.native("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK,))

@@ -58,7 +58,7 @@ class _NumericLoader(Loader):
 class PgCursor:
     """The parts of sqlite3.Cursor the store and the stages use."""
 
-    def __init__(self, cur: psycopg.ClientCursor[Any], lastrowid: int | None) -> None:
+    def __init__(self, cur: psycopg.Cursor[Any], lastrowid: int | None) -> None:
         self._cur = cur
         self.lastrowid = lastrowid
         self.rowcount = cur.rowcount
@@ -198,7 +198,7 @@ class PgConnection:
 
     # -- transactions --------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator["PgConnection"]:
+    def transaction(self) -> Iterator[PgConnection]:
         """One transaction; nested calls join the outer one (as the SQLite store's callers expect)."""
         with self._lock:
             if self.in_transaction:

@@ -86,7 +86,7 @@ class AdvisoryLock:
         finally:
             self._conn = None
 
-    def __enter__(self) -> "AdvisoryLock":
+    def __enter__(self) -> AdvisoryLock:
         self.acquire()
         return self
 

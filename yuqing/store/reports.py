@@ -83,7 +83,8 @@ def per_bucket(store: Store, start: datetime, end: datetime, offset: str, hourly
                event_id: int | None = None) -> list[dict[str, Any]]:
     """Posts and negatives per local day ('YYYY-MM-DD') or hour ('YYYY-MM-DD HH')."""
     fmt = "%Y-%m-%d %H" if hourly else "%Y-%m-%d"
-    where, params, table = "ts >= ? AND ts < ?", [to_iso(start), to_iso(end)], "posts"
+    where, table = "ts >= ? AND ts < ?", "posts"
+    params: list[Any] = [to_iso(start), to_iso(end)]
     if event_id is not None:
         where += " AND event_id = ?"
         params.append(event_id)

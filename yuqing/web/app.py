@@ -81,7 +81,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def redirect(cls, location: str, status: int = 303) -> "Response":
+    def redirect(cls, location: str, status: int = 303) -> Response:
         return cls("", status, headers=[("Location", location)])
 
 
@@ -299,8 +299,9 @@ def _send(start_response: Callable[..., Any], resp: Response, head: bool) -> Ite
         extra = [_clean_header(n, v) for n, v in resp.headers]
     except ValueError:
         logger.error("refused a response with a control character in a header (status %d)", resp.status)
-        resp, extra = Response("服务器内部错误，已记录日志。", 500, "text/plain; charset=utf-8"), []
-        body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body
+        words = "服务器内部错误，已记录日志。"
+        resp, extra = Response(words, 500, "text/plain; charset=utf-8"), []
+        body = words.encode("utf-8")
     phrase = HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else "Status"
     headers = [
         ("Content-Type", resp.content_type), ("Content-Length", str(len(body))),
@@ -357,7 +358,8 @@ class Server:
         self.app = app
         self._server = create_server(
             app, host=host, port=port, threads=THREADS, backlog=BACKLOG, connection_limit=1000,
-            channel_timeout=idle_timeout, cleanup_interval=max(1, min(30, idle_timeout // 2)), max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
+            channel_timeout=idle_timeout, cleanup_interval=max(1, min(30, idle_timeout // 2)),
+            max_request_header_size=MAX_HEADERS, max_request_body_size=MAX_BODY,
             outbuf_high_watermark=OUTBUF_HIGH,
             ident="yuqing", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
         )

@@ -221,7 +221,7 @@ def _xlsx_chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
     from yuqing.digest.report_xlsx import write_posts
 
     with tempfile.SpooledTemporaryFile(max_size=8 << 20) as tmp:
-        write_posts(rows, tmp)  # type: ignore[arg-type]
+        write_posts(rows, tmp)
         tmp.seek(0)
         while chunk := tmp.read(CHUNK):
             yield chunk

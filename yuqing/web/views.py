@@ -114,11 +114,12 @@ def _buckets(rows: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, Any]]:
         return t.replace(hour=0, minute=0, second=0) if daily else t.replace(minute=0, second=0)
 
     counts: dict[datetime, list[int]] = {}
-    for t, r in zip(times, rows):
+    for t, r in zip(times, rows, strict=True):
         c = counts.setdefault(floor(t), [0, 0])
         c[0] += 1
         c[1] += int(r["label"] == "negative")
-    out, cur, end = [], floor(times[0]), floor(times[-1])
+    out: list[dict[str, Any]] = []
+    cur, end = floor(times[0]), floor(times[-1])
     while cur <= end and len(out) < 400:
         posts, neg = counts.get(cur, [0, 0])
         out.append({"label": cur.strftime("%m-%d" if daily else "%d日%H时"), "posts": posts, "negative": neg})

@@ -7,6 +7,7 @@ from yuqing.crawlers.spiders.base import BaseSpider
 
 def spider_class(source_type: str) -> type[BaseSpider]:
     """The spider for a source type (imported lazily: a child loads only what it runs)."""
+    cls: type[BaseSpider]
     if source_type == "feed":
         from yuqing.crawlers.spiders.feed import FeedSpider as cls
     elif source_type == "html":

@@ -115,7 +115,9 @@ class BaseSpider(scrapy.Spider):
             req_meta["proxy"] = self.source.proxy
         req_meta.update(meta or {})
         return Request(
-            url, method=method, body=body, headers=all_headers, cookies=dict(self._cookies), meta=req_meta,
+            # scrapy types cookies as an invariant dict[str | bytes, ...]; the dict[str, str] it is given is fine
+            url, method=method, body=body, headers=all_headers, cookies=dict(self._cookies),  # type: ignore[arg-type]
+            meta=req_meta,
             callback=self.on_response, errback=self.on_error, dont_filter=dont_filter,
         )
 

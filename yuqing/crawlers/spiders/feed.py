@@ -137,7 +137,7 @@ def _rss2_entries(data: bytes) -> list[Any] | None:
     entries: list[Any] = []
     for item in channel.iterfind("item"):
         content = item.findtext(_CONTENT)
-        entry = {
+        entry: dict[str, Any] = {
             "title": item.findtext("title") or "",
             "link": (item.findtext("link") or "").strip(),
             "id": (item.findtext("guid") or "").strip(),
@@ -177,5 +177,5 @@ class FeedSpider(BaseSpider):
         yield self.request(self.source.url, "parse_feed", dont_filter=True)
 
     def parse_feed(self, response: Response) -> Iterator[Post]:
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         yield from parse_feed_bytes(response.body, response.url, self.source.name, ctype, now=self.now)

@@ -132,7 +132,7 @@ class HotlistSpider(BaseSpider):
                            headers={"Accept": "application/json, application/rss+xml, application/xml;q=0.9, */*;q=0.1"})
 
     def parse_hotlist(self, response: Response) -> Iterator[Any]:
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         polled = datetime.now(timezone.utc).replace(microsecond=0)
         entries = read_entries(response.body, response.url, ctype, self.source.list_path, self.source.fields, polled)
         if not entries:

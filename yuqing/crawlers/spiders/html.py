@@ -30,7 +30,7 @@ KNOWN_FIELDS = ("title", "text", "url", "time", "author")
 
 def page_selector(response: Response) -> Selector:
     """The page as a Selector, decoded by our rules (GBK pages often say nothing)."""
-    ctype = response.headers.get("Content-Type", b"").decode("latin-1") or None
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
     text, _ = decode_body(response.body, ctype)
     return Selector(text=text or "<html></html>", type="html")
 

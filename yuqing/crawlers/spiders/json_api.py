@@ -54,7 +54,7 @@ def get_path(data: Any, path: str) -> Any:
 
 def load_json(response: Response) -> Any:
     """The response as JSON, or SourceError saying why not."""
-    ctype = response.headers.get("Content-Type", b"").decode("latin-1") or None
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
     text, _ = decode_body(response.body, ctype)
     if not text.strip():
         raise SourceError(f"malformed JSON from {response.url}: the response is empty")

@@ -124,7 +124,7 @@ def record_to_post(record: dict[str, Any], source: str, now: Any) -> Post | None
         title=title,
         text=clean_text(str(record.get("content") or "")),
         author=clean_text(str(record.get("nickName") or "")),
-        published_at=from_timestamp(float(when)) if str(when or "").isdigit() else parse_time(when, now=now),
+        published_at=from_timestamp(float(str(when))) if str(when or "").isdigit() else parse_time(when, now=now),
         extra=extra,
     )
 

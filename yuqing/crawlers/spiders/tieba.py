@@ -60,7 +60,7 @@ def permalink(tid: str) -> str:
 
 
 def page_text(response: Response) -> str:
-    ctype = response.headers.get("Content-Type", b"").decode("latin-1") or None
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
     text, _ = decode_body(response.body, ctype)
     return text
 
@@ -89,7 +89,7 @@ def parse_forum_html(text: str, url: str, source: str, now: Any) -> list[Post]:
         except json.JSONDecodeError:
             field = {}
         link = item.css("a.j_th_tit::attr(href)").get() or ""
-        tid = str(field.get("id") or (_TID.search(link).group(1) if _TID.search(link) else ""))
+        tid = str(field.get("id") or (m.group(1) if (m := _TID.search(link)) else ""))
         title = clean_text(item.css("a.j_th_tit::attr(title)").get() or "".join(item.css("a.j_th_tit ::text").getall()))
         if not tid or not title:
             continue

@@ -6,8 +6,8 @@ are relative ("5分钟前", "昨天 12:00", "06-14") or `Wed Oct 19 23:44:36 +08
 `ok: -100` means a login is needed (the message says whether no cookie was set or the one set
 expired), HTTP 432 is Weibo's risk control: both stop the run and are recorded, never worked around.
 A post marked `isLongText` whose answer carries no `longText` is cut: its full text comes from
-`/statuses/extend?id=<mid>`, a detail request whose failure keeps the cut text. `url` replaces the site base (for a mirror or a test server),
-or, with a path, names the full API URL.
+`/statuses/extend?id=<mid>`, a detail request whose failure keeps the cut text. `url` replaces the site
+base (for a mirror or a test server), or, with a path, names the full API URL.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def mblog_to_post(mblog: dict[str, Any], source: str, now: Any) -> Post | None:
     mid = str(mblog.get("mid") or mblog.get("id") or "")
     if not mid:
         return None
-    user = mblog.get("user") if isinstance(mblog.get("user"), dict) else {}
+    user: dict[str, Any] = mblog["user"] if isinstance(mblog.get("user"), dict) else {}
     uid = str(user.get("id") or "")
     bid = str(mblog.get("bid") or mblog.get("mblogid") or "")
     url = f"https://weibo.com/{uid}/{bid}" if uid and bid else f"https://m.weibo.cn/detail/{mid}"
