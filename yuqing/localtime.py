@@ -7,6 +7,7 @@ person reads goes through `shown`, so a status line, an alert and a case show 20
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,3 +29,12 @@ def shown(value: str | datetime | None, timezone: str, empty: str = "—") -> st
     if when is None:
         return empty
     return when.astimezone(ZoneInfo(timezone)).strftime(FORMAT)
+
+
+def formatter(timezone: str) -> Callable[..., str]:
+    """`shown` bound to a zone, for templates and renderers: `local(value)` -> 2024-06-14 10:30."""
+
+    def local(value: str | datetime | None, empty: str = "—") -> str:
+        return shown(value, timezone, empty)
+
+    return local

@@ -173,6 +173,8 @@ class AnalysisConfig:
 class ChannelConfig:
     name: str = _help("a stable name messages are addressed to, e.g. duty-email ([[alerts.channels]])")
     url: str = _help("its apprise URL (mailto://, mailtos://, dingtalk://, json://...); may change while messages wait")
+    broadcast: bool = _help("gets every alert and digest; false: only what a [[units]] notify or [cases] escalate_to"
+                            " naming it sends", default=True)
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,8 @@ class AlertsConfig:
 @dataclass(frozen=True)
 class UnitConfig:
     name: str = _help("a unit cases are assigned to, e.g. 县水务局")
-    notify: tuple[str, ...] = _help("apprise URLs of the unit (empty: [alerts] notify)", default=())
+    notify: tuple[str, ...] = _help("apprise URLs or [[alerts.channels]] names of the unit (empty: [alerts] notify)",
+                                    default=())
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,8 @@ class DeadlineConfig:
 
 @dataclass(frozen=True)
 class CasesConfig:
-    escalate_to: tuple[str, ...] = _help("apprise URLs told of every overdue case (empty: [alerts] notify)", default=())
+    escalate_to: tuple[str, ...] = _help("apprise URLs or [[alerts.channels]] names told of every overdue case"
+                                         " (empty: every [alerts] channel)", default=())
     deadlines: dict[str, DeadlineConfig] = _help(
         "per level (红/橙/黄/蓝): respond and close durations; unset levels keep the defaults"
         " 红 2h/24h, 橙 4h/48h, 黄 12h/3d, 蓝 24h/7d", default_factory=dict)
@@ -470,12 +474,21 @@ def _check_cases(settings: Settings) -> None:
         if not unit.name.strip() or unit.name in seen:
             raise ConfigError(f"units[{i}].name", f"must be a unique, non-empty name, got {unit.name!r}")
         seen.add(unit.name)
-        for url in unit.notify:
-            if "://" not in url:
-                raise ConfigError(f"units[{i}].notify", f"expected an apprise URL like mailto://..., got {url!r}")
-    for url in settings.cases.escalate_to:
-        if "://" not in url:
-            raise ConfigError("cases.escalate_to", f"expected an apprise URL like mailto://..., got {url!r}")
+        _check_targets(settings, f"units[{i}].notify", unit.notify)
+    _check_targets(settings, "cases.escalate_to", settings.cases.escalate_to)
+
+
+def _check_targets(settings: Settings, key: str, targets: tuple[str, ...]) -> None:
+    """Each entry an apprise URL or the name of an [[alerts.channels]] channel (see the example config)."""
+    named = {c.name for c in settings.alerts.channels}
+    for j, target in enumerate(targets):
+        if "://" in target:
+            continue
+        if not re.fullmatch(r"[\w.\-]+", target):
+            raise ConfigError(f"{key}[{j}]", f"expected an apprise URL like mailto://... or a channel name, got {target!r}")
+        if target not in named:
+            known = ", ".join(sorted(named)) or "none: add [[alerts.channels]] name = ..., url = ..."
+            raise ConfigError(f"{key}[{j}]", f'no channel named "{target}" in [[alerts.channels]] (known: {known})')
 
 
 def _check_alerts(alerts: AlertsConfig) -> None:

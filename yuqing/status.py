@@ -8,6 +8,7 @@ from typing import Any
 from yuqing.localtime import shown
 from yuqing.settings import Settings
 from yuqing.store import Store
+from yuqing.text import columns, pad
 
 
 def collect(settings: Settings, store: Store) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def collect(settings: Settings, store: Store) -> dict[str, Any]:
         sources.append(
             {
                 "name": row["name"],
+                "title": settings.source_title(row["name"]),
                 "type": row["type"],
                 "configured": row["name"] in configured,
                 "last_run_at": row["last_run_at"],
@@ -71,6 +73,7 @@ def render(report: dict[str, Any]) -> str:
     lines = [f"store: {report['store']} ({report['posts']} posts{checked})", "", "sources:"]
     if not report["sources"]:
         lines.append("  (none)")
+    width = max([20] + [columns(s.get("title") or s["name"]) for s in report["sources"]])
     for s in report["sources"]:
         last = s["last_run"]
         counts = (
@@ -82,8 +85,9 @@ def render(report: dict[str, Any]) -> str:
         health = "OK" if not s["last_error"] else f"FAILING ({s['failures_in_a_row']} in a row): {s['last_error']}"
         if not s["configured"]:
             health += " [no longer configured]"
-        lines.append(f"  {s['name']:20} last run {_ago(s['last_run_at'], tz)}  {counts}  total {s['posts']}")
-        lines.append(f"  {'':20} {health}")
+        shown_as = pad(s.get("title") or s["name"], width)  # --json keeps the config name as the key
+        lines.append(f"  {shown_as} last run {_ago(s['last_run_at'], tz)}  {counts}  total {s['posts']}")
+        lines.append(f"  {'':{width}} {health}")
     b = report["backlog"]
     failed = sum(int(c.get("failed") or 0) for c in report.get("channels") or [])
     kept = f", {failed} failed for good (kept, see below)" if failed else ""

@@ -63,3 +63,15 @@ def normalize_space(text: str) -> str:
     text = _ZERO_WIDTH.sub("", text)
     lines = [_HSPACE.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     return _MANY_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes: a Chinese character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns, so a table of titles like 清溪问政 lines up."""
+    return text + " " * max(width - columns(text), 0)

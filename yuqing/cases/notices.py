@@ -17,6 +17,7 @@ import jinja2
 from yuqing.alerts import message
 from yuqing.cases import model
 from yuqing.delivery import outbox
+from yuqing.delivery.channels import default_targets
 from yuqing.localtime import shown
 from yuqing.models import Alert
 from yuqing.settings import Settings
@@ -103,6 +104,7 @@ def queue_alert(settings: Settings, store: Store, case: dict[str, Any], alerts: 
 
 
 def unit_urls(settings: Settings, unit: str) -> tuple[str, ...]:
+    """The unit's notify entries: apprise URLs and [[alerts.channels]] names (outbox.enqueue_rows resolves both)."""
     for u in settings.units:
         if u.name == unit:
             return u.notify
@@ -130,13 +132,14 @@ def queue_assignment(settings: Settings, store: Store, case: dict[str, Any], not
 
 
 def queue_overdue(settings: Settings, store: Store, case: dict[str, Any], which: str) -> None:
-    """`which` is respond or close; to the unit and to [cases] escalate_to (default [alerts] notify)."""
+    """`which` is respond or close; to the unit and to [cases] escalate_to (default: every [alerts]
+    channel). Entries are apprise URLs or [[alerts.channels]] names."""
     what = "首次回应" if which == "respond" else "办结"
     due = case[f"{which}_due"]
     subject = f"【舆情超期】案件#{case['id']} {what}已超期：{case['title'][:40]}（{case['unit'] or '未交办'}）"
     html, text = _task(settings, case, subject, f"舆情超期 · {what}", "", overdue=f"{what}时限 {local(settings, due)}")
     unit = unit_urls(settings, case["unit"] or "")
-    escalate = settings.cases.escalate_to or settings.alerts.notify
+    escalate = settings.cases.escalate_to or default_targets(settings)
     urls = list(dict.fromkeys([*unit, *escalate]))
     outbox.enqueue_rows(store, settings, kind="case", ref=f"case{case['id']}:overdue:{which}:{due}",
                         subject=subject, html=html, text=text, urls=urls or None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Callable
 
 import click
 
 from yuqing.models import CrawlStats
+from yuqing.text import columns, pad
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +29,21 @@ def source_notes(src: Any) -> list[str]:
 
 
 def stats_header(width: int) -> list[str]:
-    head = f"{'source':<{width}}  {'fetched':>7}  {'matched':>7}  {'new':>5}  {'duplicates':>10}  {'errors':>6}  status"
+    head = f"{pad('source', width)}  {'fetched':>7}  {'matched':>7}  {'new':>5}  {'duplicates':>10}  {'errors':>6}  status"
     return [head, "-" * len(head)]
 
 
-def stats_row(s: CrawlStats, width: int) -> str:
+def stats_row(s: CrawlStats, width: int, title: Callable[[str], str] = str) -> str:
+    """One source's line; `title` gives the name people know it by (Settings.source_title)."""
     status = "ok" if s.ok else "stopped" if s.stopped else "FAILED"
-    return f"{s.source:<{width}}  {s.fetched:>7}  {s.matched:>7}  {s.new:>5}  {s.duplicates:>10}  {s.errors:>6}  {status}"
+    return f"{pad(title(s.source), width)}  {s.fetched:>7}  {s.matched:>7}  {s.new:>5}  {s.duplicates:>10}  {s.errors:>6}  {status}"
 
 
-def render_stats(results: list[CrawlStats]) -> str:
+def render_stats(results: list[CrawlStats], title: Callable[[str], str] = str) -> str:
     """The per-source summary table, then each failed source's error in words."""
-    width = max([len("source")] + [len(s.source) for s in results])
-    lines = stats_header(width) + [stats_row(s, width) for s in results]
-    lines += [f"{s.source}: {s.error}" for s in results if not s.ok]
+    width = max([len("source")] + [columns(title(s.source)) for s in results])
+    lines = stats_header(width) + [stats_row(s, width, title) for s in results]
+    lines += [f"{title(s.source)}: {s.error}" for s in results if not s.ok]
     return "\n".join(lines)
 
 
@@ -49,10 +51,11 @@ class Progress:
     """The table printed a line at a time, as each source finishes; on a terminal, a progress
     line below it ("2/5 done, running…") that the next line overwrites."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], title: Callable[[str], str] = str) -> None:
         import sys
 
-        self.width = max([len("source")] + [len(n) for n in names])
+        self.title = title
+        self.width = max([len("source")] + [columns(title(n)) for n in names])
         self.total = len(names)
         self.done = 0
         self.tty = sys.stdout.isatty()
@@ -73,7 +76,7 @@ class Progress:
 
     def finished(self, stats: CrawlStats) -> None:
         self.done += 1
-        self._emit(stats_row(stats, self.width))
+        self._emit(stats_row(stats, self.width, self.title))
         self._status()
 
 
@@ -105,11 +108,11 @@ def crawl(app, sources: tuple[str, ...]) -> None:
         click.echo("no enabled sources to crawl (see `yuqing check`)")
         return
     names = list(dict.fromkeys(sources)) or [s.name for s in settings.sources if s.enabled]
-    progress = Progress(names)
+    progress = Progress(names, settings.source_title)
     results = crawl_sources(settings, names, on_done=progress.finished)
     for s in results:
         if not s.ok:
-            click.echo(f"{s.source}: {s.error}")
+            click.echo(f"{settings.source_title(s.source)}: {s.error}")
     if any(not s.ok for s in results):
         raise SystemExit(1)
 

@@ -25,7 +25,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -217,7 +217,13 @@ def parse_stats_line(output: str) -> CrawlStats | None:
             data = json.loads(line)["crawl_stats"]
             data["started_at"] = from_iso(data.get("started_at")) or utcnow()
             data["finished_at"] = from_iso(data.get("finished_at"))
-            return CrawlStats(**data)
+            # a scrapyd node may run another version of yuqing: read the fields both know (an older
+            # one's missing `pages` is 0, so the parsed-0 rule stays quiet rather than guess)
+            known = {f.name for f in fields(CrawlStats)}
+            dropped = sorted(set(data) - known)
+            if dropped:
+                logger.debug("stats line fields unknown to this version, ignored: %s", ", ".join(dropped))
+            return CrawlStats(**{k: v for k, v in data.items() if k in known})
     return None
 
 

@@ -92,23 +92,44 @@ def channel_id(url: str) -> str:
 
 
 def channels(settings: Settings, urls: list[str] | tuple[str, ...] | None = None) -> dict[str, str]:
-    """channel name -> URL: `urls` (a unit's, [cases] escalate_to) by channel_id, else every named
-    channel and `[alerts] notify` URL; the outbox when there is none."""
+    """channel name -> URL: `urls` (a unit's, [cases] escalate_to: apprise URLs by channel_id, or
+    [[alerts.channels]] names as themselves), else every named channel and `[alerts] notify` URL;
+    the outbox when there is none."""
     if urls:
-        return {channel_id(url): url for url in urls}
-    chosen = {c.name: c.url for c in settings.alerts.channels}
+        return dict(_target(settings, target) for target in urls)
+    chosen = {c.name: c.url for c in settings.alerts.channels if c.broadcast}
     chosen.update({channel_id(url): url for url in settings.alerts.notify})
     return chosen or {OUTBOX: OUTBOX}
+
+
+def _target(settings: Settings, target: str) -> tuple[str, str]:
+    """(channel name, URL) of one entry of a unit's notify or escalate_to. A row names the channel,
+    whose url is looked up again when it is sent, so it follows an edit of that url."""
+    if "://" in target:
+        return channel_id(target), target
+    for channel in settings.alerts.channels:
+        if channel.name == target:
+            return channel.name, channel.url
+    # config checking refuses this; should it happen, the row is kept and `status` shows it unsent
+    logger.warning("no channel named %r in [[alerts.channels]]: its messages wait for it", target)
+    return target, ""
+
+
+def default_targets(settings: Settings) -> tuple[str, ...]:
+    """Who hears of a case when nothing more particular is set: every broadcast [[alerts.channels]]
+    channel and [alerts] notify URL (empty: the outbox)."""
+    return (*(c.name for c in settings.alerts.channels if c.broadcast), *settings.alerts.notify)
 
 
 def known_channels(settings: Settings) -> dict[str, str]:
     """Every configured channel a row may name: [alerts] channels and notify, units, [cases] escalate_to."""
     found = channels(settings)
     found.setdefault(OUTBOX, OUTBOX)  # rows queued while no channel was set still go to the outbox
+    found.update({c.name: c.url for c in settings.alerts.channels})  # broadcast or only named by a unit
     for unit in getattr(settings, "units", ()):
-        found.update({channel_id(url): url for url in unit.notify})
+        found.update({channel_id(url): url for url in unit.notify if "://" in url})
     cases = getattr(settings, "cases", None)
-    found.update({channel_id(url): url for url in (cases.escalate_to if cases else ())})
+    found.update({channel_id(url): url for url in (cases.escalate_to if cases else ()) if "://" in url})
     return found
 
 

@@ -299,6 +299,9 @@ def _titled(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
         event["sources"] = [title(name) for name in event["sources"]]
     for row in data["sources"] + data["health"]["problems"] + data["health"]["coverage"]["rows"]:
         row["name"] = title(row["name"])
+    for alert in data["alerts"]:
+        if alert["kind"] == "source":
+            alert["key"] = title(alert["key"])
     return data
 
 

@@ -76,7 +76,7 @@ def write_files(settings: Settings, store: Store, data: dict[str, Any], formats:
         else:
             start, end = report.bounds(settings, date.fromisoformat(data["first"]), date.fromisoformat(data["last"]))
             posts = q.iter_posts(store, since=start, until=end, limit=XLSX_MAX_POSTS)
-        paths.append(write_xlsx(data, posts, out / f"{stem}.xlsx"))
+        paths.append(write_xlsx(data, posts, out / f"{stem}.xlsx", settings.source_title))
     return paths
 
 

@@ -9,14 +9,14 @@ stored page or an email); links to a post's own site are kept only when they are
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup
 
 from yuqing.digest import charts, sections
+from yuqing.localtime import formatter
 from yuqing.models import LEVEL_NAMES, LEVEL_ZH
 
 logger = logging.getLogger(__name__)
@@ -95,15 +95,9 @@ def env() -> jinja2.Environment:
     return _ENV
 
 
-def _localtime_filter(tz: str):
-    zone = ZoneInfo(tz)
-
-    def local(value: str | None, fmt: str = "%m-%d %H:%M") -> str:
-        if not value:
-            return "—"
-        return datetime.fromisoformat(value).astimezone(zone).strftime(fmt)
-
-    return local
+def _localtime_filter(tz: str) -> Callable[..., str]:
+    """Times on pages as in the CLI and emails (yuqing.localtime): 2024-06-14 10:30, in `tz`."""
+    return formatter(tz)
 
 
 def context(data: dict[str, Any], base: str) -> dict[str, Any]:

@@ -228,6 +228,28 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
     }
     data["title"] = title(data)
     data["summary"] = summary(data)
+    return titled(settings, data)
+
+
+def titled(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
+    """Sources by their `title` (清溪问政) in every format of a report, not by their config names;
+    done once on the data so html, docx, pdf and xlsx agree."""
+    name = settings.source_title
+    posts = list(data.get("posts_shown") or [])
+    for e in data.get("events") or []:
+        e["sources"] = [name(s) for s in e["sources"]]
+        posts += e["posts_shown"]
+    for g in data.get("negative_groups") or []:
+        posts += g["posts"]
+    posts += data.get("reach") or []  # the trace (传播与溯源) is titled where it is built
+    for p in posts:
+        p["source"] = name(p["source"])
+    if data["kind"] == "event":
+        data["sources"] = [name(s) for s in data["sources"]]
+    else:
+        coverage = (data["health"].get("coverage") or {}).get("rows", [])
+        for row in data["sources"] + data["health"]["problems"] + coverage:
+            row["name"] = name(row["name"])
     return data
 
 
@@ -360,9 +382,9 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
     timeline: list[dict[str, Any]] = []
     first = q.first_post(store, event_id)
     if first:
-        timeline.append({"at": first["ts"], "what": f"首发：{first['source']}“{excerpt(first['title'], first['text'], 40)}”"})
+        timeline.append({"at": first["ts"], "what": f"首发：{settings.source_title(first['source'])}“{excerpt(first['title'], first['text'], 40)}”"})
     for s in q.event_sources(store, event_id, first_ts, last_ts + timedelta(seconds=1))[1:]:
-        timeline.append({"at": s["first"], "what": f"扩散至 {s['name']}（共 {s['posts']} 条）"})
+        timeline.append({"at": s["first"], "what": f"扩散至 {settings.source_title(s['name'])}（共 {s['posts']} 条）"})
     alerts = q.alerts_in(store, first_ts - timedelta(days=1), utcnow() + timedelta(days=1), "event", str(event_id))
     responses = []
     for a in alerts:
@@ -419,7 +441,7 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
         + (f"期间发出预警 {len(alerts)} 条，{len(open_alerts)} 条未解除。" if alerts else "")
         + (f"已立案 {len(cases)} 件，{len(open_cases)} 件未办结。" if cases else "")
         + ("目前舆情已明显回落。" if subsiding else "目前舆情尚未回落，需持续关注。"))
-    return data
+    return titled(settings, data)
 
 
 def _local(settings: Settings, value: str) -> str:

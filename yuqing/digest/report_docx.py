@@ -7,16 +7,16 @@ CJK font elsewhere. The 专报 follows the layout offices use, 研判建议 left
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from yuqing.digest.render import HEALTH_NAMES, delta, pct, points
+from yuqing.localtime import formatter
 from yuqing.models import LEVEL_NAMES
 
 FONT = "WenQuanYi Micro Hei"
@@ -56,13 +56,8 @@ def _image(doc: Any, pngs: dict[str, Path], name: str) -> None:
         doc.add_picture(str(pngs[name]), width=Cm(16))
 
 
-def _local(data: dict[str, Any]):
-    zone = ZoneInfo(data["timezone"])
-
-    def local(value: str | None, fmt: str = "%m-%d %H:%M") -> str:
-        return datetime.fromisoformat(value).astimezone(zone).strftime(fmt) if value else "—"
-
-    return local
+def _local(data: dict[str, Any]) -> Callable[..., str]:
+    return formatter(data["timezone"])  # as in the CLI, emails and pages: 2024-06-14 10:30
 
 
 def write_docx(data: dict[str, Any], pngs: dict[str, Path], path: Path) -> Path:

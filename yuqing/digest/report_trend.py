@@ -63,5 +63,6 @@ def collect_trend(settings: Settings, store: Store, span: int, end: date) -> dic
         "totals": totals, "shares": [_share(t["negative"], t["posts"]) for t in totals],
         "posts": posts, "negative": neg, "negative_share": _share(neg, posts),
         "topics": _rows(days, fig.per_day_split("topic"), TOP),
-        "sources": _rows(days, fig.per_day_split("source"), TOP),
+        "sources": [{**r, "name": settings.source_title(r["name"])}
+                    for r in _rows(days, fig.per_day_split("source"), TOP)],
     }

@@ -8,7 +8,7 @@ in LibreOffice on Debian; Excel substitutes its own CJK font where that one is m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +19,7 @@ from openpyxl.utils.indexed_list import IndexedList
 
 from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES, safe_url
 from yuqing.digest.report_sheet import save_with_rows
+from yuqing.localtime import shown
 from yuqing.models import LEVEL_NAMES
 
 FONT = "WenQuanYi Micro Hei"
@@ -49,10 +50,16 @@ def _sheet(wb: Workbook, title: str, head: list[str], rows: Iterable[Iterable[An
         ws.append(list(row))
 
 
-def post_row(row: tuple[Any, ...]) -> list[Any]:
-    """A store row (EXPORT_COLUMNS) as the cells of a 帖子 row."""
+def post_row(row: tuple[Any, ...], source_title: Callable[[str], str] | None = None,
+             timezone: str | None = None) -> list[Any]:
+    """A store row (EXPORT_COLUMNS) as the cells of a 帖子 row. The export keeps the stored UTC stamp
+    and config name (data for programs); a report passes the titles and zone people read."""
     (pid, ts, source, title, text, url, author, label, prob, topics, keywords, event_id, reposts, comments,
      likes) = row
+    if source_title is not None:
+        source = source_title(source)
+    if timezone is not None:
+        ts = shown(ts, timezone)
     return [pid, ts, source, _clip(title), _clip(text), url, author, LABEL_NAMES.get(label, label), prob,
             "、".join(json.loads(topics or "[]")), "、".join(json.loads(keywords or "[]")[:10]), event_id,
             reposts, comments, likes]
@@ -75,25 +82,31 @@ def write_posts(rows: Iterable[tuple[Any, ...]], out: IO[bytes] | Path, sheet: s
     return save_with_rows(wb, sheet, (post_row(r) for r in rows), out)
 
 
-def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Path) -> Path:
+def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Path,
+               source_title: Callable[[str], str] = str) -> Path:
+    """The report's workbook; `data` is titled already, `source_title` names the 帖子 rows' sources."""
     wb = workbook()
+    tz = data["timezone"]
+
+    def local(value: Any) -> str:
+        return shown(value, tz, empty="")
     if data["kind"] == "event":
         _sheet(wb, "事件概述", ["项目", "内容"], [["标题", data["title"]], ["概述", data["summary"]],
                                             ["信息", data["posts"]], ["负面", data["negative"]],
                                             ["来源", "、".join(data["sources"])], ["关键词", "、".join(data["keywords"])],
                                             ["是否回落", "是" if data["subsiding"] else "否"]])
-        _sheet(wb, "时间线", ["时间", "经过"], [[t["at"], _clip(t["what"])] for t in data["timeline"]])
+        _sheet(wb, "时间线", ["时间", "经过"], [[local(t["at"]), _clip(t["what"])] for t in data["timeline"]])
         _sheet(wb, "舆情走势", ["时间", "信息", "负面"], [[b["label"], b["posts"], b["negative"]] for b in data["trend"]])
         _sheet(wb, "处置情况", ["案件", "级别", "状态", "承办单位", "研判", "回应链接", "办结情况"],
                [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), c["state"], c["unit"], c["verdict"],
                  c["response_url"], _clip(c["summary"])] for c in data.get("cases", [])])
-        _sheet(wb, "主要观点", ["来源", "时间", "内容"], [[p["source"], p["ts"], _clip(p["excerpt"])] for p in data["posts_shown"]])
+        _sheet(wb, "主要观点", ["来源", "时间", "内容"], [[p["source"], local(p["ts"]), _clip(p["excerpt"])] for p in data["posts_shown"]])
         if data.get("trace"):  # 传播与溯源: each source's first post, then the posts that reached furthest
             t = data["trace"]
             _sheet(wb, "传播与溯源", ["类别", "时间", "距首发", "来源", "帖子", "转评赞", "链接"],
-                   [["跟进", s["ts"], s["after"], s["source"], _clip(s["title"] or s["excerpt"]), s["reach"],
+                   [["跟进", local(s["ts"]), s["after"], s["source"], _clip(s["title"] or s["excerpt"]), s["reach"],
                      safe_url(s["url"]) or ""] for s in t["pickup"]]
-                   + [["传播最广", p["ts"], p["after"], p["source"], _clip(p["title"] or p["excerpt"]), p["reach"],
+                   + [["传播最广", local(p["ts"]), p["after"], p["source"], _clip(p["title"] or p["excerpt"]), p["reach"],
                        safe_url(p["url"]) or ""] for p in t["top"]])
     else:
         o = data["overview"]
@@ -106,18 +119,19 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                [[LEVEL_NAMES.get(k, k), v["opened"], v["responded"], v["closed"], v["overdue"], al["by_level"].get(k, 0)]
                 for k, v in data["disposal"]["levels"].items()])
         _sheet(wb, "案件", ["编号", "级别", "标题", "立案", "承办单位", "研判", "状态", "回应时限", "回应", "办结时限", "办结", "超期"],
-               [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), _clip(c["title"]), c["opened_at"], c["unit"],
-                 c["verdict"], c["state"], c["respond_due"], c["responded_at"], c["close_due"], c["closed_at"],
+               [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), _clip(c["title"]), local(c["opened_at"]), c["unit"],
+                 c["verdict"], c["state"], local(c["respond_due"]), local(c["responded_at"]), local(c["close_due"]),
+                 local(c["closed_at"]),
                  "是" if c["overdue"] else "否"] for c in data["disposal"]["cases"]])
         _sheet(wb, "热点事件", ["编号", "事件", "热度", "信息", "负面", "负面占比", "互动", "来源", "关键词"],
                [[e["id"], _clip(e["title"]), e["heat"], e["posts"], e["negative"], e["negative_share"], e["engagement"],
                  "、".join(e["sources"]), "、".join(e["keywords"])] for e in data["events"]])
         if data.get("reach"):
             _sheet(wb, "传播", ["编号", "来源", "时间", "帖子", "转评赞", "转发", "评论", "点赞", "链接"],
-                   [[p["id"], p["source"], p["ts"], _clip(p["title"] or p["excerpt"]), p["reach"], p["reposts"],
+                   [[p["id"], p["source"], local(p["ts"]), _clip(p["title"] or p["excerpt"]), p["reach"], p["reposts"],
                      p["comments"], p["likes"], safe_url(p["url"]) or ""] for p in data["reach"]])
         _sheet(wb, "负面信息", ["话题", "编号", "来源", "时间", "内容", "互动"],
-               [[g["topic"], p["id"], p["source"], p["ts"], _clip(p["excerpt"]), p["engagement"]]
+               [[g["topic"], p["id"], p["source"], local(p["ts"]), _clip(p["excerpt"]), p["engagement"]]
                 for g in data["negative_groups"] for p in g["posts"]])
         for key, title in (("topics", "话题分布"), ("sources", "来源分布")):
             _sheet(wb, title, [title[:2], "信息", "负面", "负面占比", f"{data['prev_name']}信息", "变化"],
@@ -132,5 +146,5 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                    [[r["name"], r["posts"], r["usual"], "是" if r["low"] else ""] for r in data["health"]["coverage"]["rows"]])
     ws = wb.create_sheet("帖子")
     _head(ws, POST_HEAD)
-    save_with_rows(wb, "帖子", (post_row(r) for r in posts), path)
+    save_with_rows(wb, "帖子", (post_row(r, source_title, tz) for r in posts), path)
     return path

@@ -23,6 +23,7 @@ from yuqing.store import sessions
 from yuqing.web import auth
 from yuqing.digest.builder import day_bounds, excerpt
 from yuqing.web.app import PRE_COOKIE, SESSION_COOKIE, HTTPError, Request, Response, WebApp, safe_next
+from yuqing.localtime import formatter
 from yuqing.models import LABELS, to_iso, utcnow
 
 logger = logging.getLogger(__name__)
@@ -32,11 +33,7 @@ MAX_NOTE = 1000
 
 
 def page(app: WebApp, req: Request, template: str, *, status: int = 200, **ctx: Any) -> Response:
-    tz = ZoneInfo(app.settings.digest.timezone)
-
-    def local(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return datetime.fromisoformat(value).astimezone(tz).strftime(fmt) if value else "—"
-
+    local = formatter(app.settings.digest.timezone)  # as in the CLI and emails
     ctx.setdefault("title", "舆情监测")
     ctx.setdefault("source_title", app.settings.source_title)
     html = render.web_page(template, user=req.user, csrf=app.csrf(req), local=local, req=req, **ctx)
