@@ -82,3 +82,17 @@ def test_the_definition_is_in_the_model_card_with_its_examples():
     assert DEFINITION in card
     for example in ("关于飞仙关镇停电检修的通知", "县城管局暴力执法"):
         assert example in DEFINITION
+
+
+def test_the_digest_help_prints_the_same_definition_line_for_line():
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    result = CliRunner().invoke(cli, ["digest", "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    shown = [ln.strip() for ln in result.output.splitlines()]
+    # the \b block keeps click from re-wrapping it: each line of the card's definition is a line here
+    for line in DEFINITION.splitlines():
+        assert line.strip() in shown
+    assert "关于飞仙关镇停电检修的通知" in result.output and "县城管局暴力执法" in result.output

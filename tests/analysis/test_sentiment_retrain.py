@@ -242,3 +242,43 @@ def test_a_retrain_with_nothing_held_out_says_it_is_not_measured(write_config):
     assert "this retrain is not measured" in result.output
     card = (cfg.parent / "models" / "sentiment_model.md").read_text(encoding="utf-8")
     assert "(no dev rows)" in card
+
+
+def test_the_running_daemon_picks_up_a_retrained_model(write_config):
+    """The daemon itself, running in this process: posts it analyses after a retrain read with the new model."""
+    import threading
+    import time
+
+    from yuqing import settings as s
+    from yuqing.scheduler import Daemon
+
+    cfg = write_config('[daemon]\npipeline_every = "1s"\ndeliver_every = "1s"\n')
+    settings = s.load(cfg)
+    texts = square_dance_posts()
+    store = _store_with_corrections(cfg, [(t, "negative") for t in texts])
+
+    def wait_analysed(what: str) -> None:
+        deadline = time.time() + 60
+        while time.time() < deadline and store.scalar("SELECT count(*) FROM posts WHERE analyzed_at IS NULL"):
+            time.sleep(0.2)
+        assert not store.scalar("SELECT count(*) FROM posts WHERE analyzed_at IS NULL"), f"the daemon left {what} unanalysed"
+
+    daemon = Daemon(settings)
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(daemon.run()))
+    thread.start()
+    try:
+        wait_analysed("the first posts")
+        before = store.scalar("SELECT count(*) FROM posts WHERE label = 'negative'")
+        assert before < 0.5 * len(texts)  # the shipped model reads them as not negative
+        assert _run(cfg).exit_code == 0  # while the daemon runs
+        fresh = [t.replace("广场舞", "坝坝舞广场舞") for t in texts if corpora.is_dev(t)]
+        store.add_posts([Post(url=f"https://e.com/new/{i}", source="weibo", text=t) for i, t in enumerate(fresh)])
+        wait_analysed("the posts added after the retrain")
+        rows = store.conn.execute("SELECT label FROM posts WHERE url LIKE '%/new/%'").fetchall()
+        assert [r[0] for r in rows].count("negative") >= 0.8 * len(fresh)
+    finally:
+        daemon.request_stop("test")
+        thread.join(30)
+        store.close()
+    assert codes == [0]

@@ -31,6 +31,7 @@ storing vectors.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -110,6 +111,7 @@ _BITS = np.arange(64, dtype=np.uint64)
 _MASK = (1 << 64) - 1
 
 
+@functools.lru_cache(maxsize=1 << 16)  # posts repeat their words: most hashes are looked up, not computed
 def _hash64(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
 

@@ -69,15 +69,21 @@ def char_hashes(text: str, orders: Sequence[int] = ORDERS) -> np.ndarray:
     c = c[c != 32]
     c = np.where((c >= 48) & (c <= 57), np.uint32(48), c).astype(np.uint64)
     n = len(c)
-    parts = []
-    for k in orders:
-        if n < k:
-            continue
-        h = np.full(n - k + 1, k, dtype=np.uint64)
-        for j in range(k):
-            h = _fmix(h * _STEP[j % 2] + c[j : n - k + 1 + j])
-        parts.append(h)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    ks = sorted(k for k in orders if n >= k)
+    if not ks:
+        return np.zeros(0, dtype=np.uint64)
+    # Step j of every order still folding is one pass over all of them (3 passes for 1/2/3-grams,
+    # not 6): the orders lie side by side, shortest first, so those done are a prefix left behind.
+    lengths = [n - k + 1 for k in ks]
+    h = np.repeat(np.array(ks, dtype=np.uint64), lengths)
+    start = 0
+    for j in range(ks[-1]):
+        while ks[0] <= j:  # this order is complete
+            start += lengths.pop(0)
+            ks.pop(0)
+        chars = c[j : j + lengths[0]] if len(ks) == 1 else np.concatenate([c[j : j + m] for m in lengths])
+        h[start:] = _fmix(h[start:] * _STEP[j % 2] + chars)
+    return h
 
 
 # 转折 (concession): in "好是好，就是落实太慢", "虽然…但是…", "X是X，可是…" the clause after the turn
@@ -105,4 +111,7 @@ def concession_tail(text: str) -> str | None:
 
 def feature_ids(text: str, buckets: int, orders: Sequence[int] = ORDERS) -> np.ndarray:
     """The distinct buckets (sorted, int64) of a normalised text's features: binary, like training."""
-    return np.unique(char_hashes(text, orders) % np.uint64(buckets)).astype(np.int64)
+    ids = np.sort((char_hashes(text, orders) % np.uint64(buckets)).astype(np.int64))
+    if ids.size > 1:  # np.unique's own checks cost more than this sort and mask on a post's few hundred ids
+        ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
+    return ids

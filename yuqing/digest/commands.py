@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 import sys
 from datetime import date
 
 import click
 
+from yuqing.analysis.card import DEFINITION
 from yuqing.cli import App, fail, pass_app
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,12 @@ def digest(app: App, day: str | None, no_send: bool) -> None:
     store = app.store()
     path = build_digest(app.settings, store, parsed, send=not no_send)
     click.echo(f"digest written: {path}")
+
+
+# The 负面信息 list and the negative share count what the sentiment model calls negative: its
+# definition goes in the help above the example (which stays last), word for word as in the card.
+_head, _sep, _example = inspect.cleandoc(digest.help or "").rpartition("Example:")
+digest.help = f"{_head}What counts as 负面 (the 负面信息 list, the negative share):\n\n\b\n{DEFINITION}\n\n{_sep}{_example}"
 
 
 @click.command()
