@@ -32,14 +32,14 @@ def test_liuyan_section_counts_as_of_the_days_end(dsettings, dstore, populated):
         observe(conn, answered_later.url, end + timedelta(days=2), {},
                 {"answered": True, "reply_by": "芦山县教育局", "reply_at": (end + timedelta(days=2)).isoformat()})
     data = builder.collect(dsettings, dstore, DAY)
-    l = data["liuyan"]
-    assert (l["new"], l["answered"], l["overdue"]) == (1, 1, 3)
-    assert [(r["title"], r["days"]) for r in l["oldest"]] == [
+    got = data["liuyan"]
+    assert (got["new"], got["answered"], got["overdue"]) == (1, 1, 3)
+    assert [(r["title"], r["days"]) for r in got["oldest"]] == [
         (HOSTILE_TITLE, 20), ("芦山县飞仙关乡自来水浑浊", 10), ("芦山县学校门口拥堵", 8)]
-    by = {d["name"]: d for d in l["departments"]}
+    by = {d["name"]: d for d in got["departments"]}
     assert by["芦山县卫健局"]["answered"] == 1 and by["芦山县委书记"]["new"] == 1
     assert by["芦山县长"]["overdue"] == 1
-    assert l["departments"][0]["overdue"] == max(d["overdue"] for d in l["departments"])  # most overdue first
+    assert got["departments"][0]["overdue"] == max(d["overdue"] for d in got["departments"])  # most overdue first
 
     for name, html in {"page": render.page(data, base="http://x"), "email": render.email_html(data, base="http://x")}.items():
         assert "<h2" in html and "留言办理</h2>" in html, name

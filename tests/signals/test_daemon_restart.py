@@ -225,5 +225,5 @@ def test_counts_growing_across_three_refreshes_are_one_spread_email_across_a_res
     assert "/api/post/2" not in paths  # robots.txt holds for re-visits
     assert paths.count("/api/post/1") >= 3
     for times in runs:
-        gaps = [b - a for a, b in zip(times, times[1:])]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         assert all(g >= 0.45 for g in gaps), gaps  # the per-source delay (1s, jittered 0.5-1.5x)

@@ -382,7 +382,8 @@ def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, 
     timeline: list[dict[str, Any]] = []
     first = q.first_post(store, event_id)
     if first:
-        timeline.append({"at": first["ts"], "what": f"首发：{settings.source_title(first['source'])}“{excerpt(first['title'], first['text'], 40)}”"})
+        said = excerpt(first["title"], first["text"], 40)
+        timeline.append({"at": first["ts"], "what": f"首发：{settings.source_title(first['source'])}“{said}”"})
     for s in q.event_sources(store, event_id, first_ts, last_ts + timedelta(seconds=1))[1:]:
         timeline.append({"at": s["first"], "what": f"扩散至 {settings.source_title(s['name'])}（共 {s['posts']} 条）"})
     alerts = q.alerts_in(store, first_ts - timedelta(days=1), utcnow() + timedelta(days=1), "event", str(event_id))

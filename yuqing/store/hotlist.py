@@ -112,8 +112,9 @@ def sources(conn: Any) -> list[str]:
 
 def last_listed(conn: Any, source: str, title: str) -> str | None:
     """When the source last listed the title (None: never)."""
-    return conn.execute("SELECT max(polled_at) FROM hotlist_snapshots WHERE source = ? AND title = ?",
-                        (source, title)).fetchone()[0]
+    value: str | None = conn.execute("SELECT max(polled_at) FROM hotlist_snapshots WHERE source = ? AND title = ?",
+                                     (source, title)).fetchone()[0]
+    return value
 
 
 def open_keys(conn: Any, kind: str) -> list[str]:
