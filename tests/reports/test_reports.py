@@ -8,7 +8,9 @@ import io
 import json
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -122,29 +124,69 @@ def test_bad_input_is_refused_in_words(rconfig, args, words):
     assert words in res.output and "Traceback" not in res.output
 
 
-def test_weekly_report_is_built_and_mailed_once_on_monday_with_its_files(rconfig, tmp_path: Path):
-    from datetime import datetime
-    from email import message_from_bytes, policy
-    from zoneinfo import ZoneInfo
+SH = ZoneInfo("Asia/Shanghai")
 
+
+def _mails(outbox: Path, word: str) -> list:
+    from email import message_from_bytes, policy
+
+    mails = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(outbox.glob("*.eml"))]
+    return [m for m in mails if word in str(m["Subject"])]
+
+
+def _reports_config(config: Path, extra: str = "") -> Path:
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[alerts]", '[reports]\nto = ["leader@example.com"]\nformats = ["docx", "xlsx"]\nmonthly = false\n'
+        + extra + "\n[alerts]", 1), encoding="utf-8")
+    return config
+
+
+def test_weekly_report_is_built_and_mailed_once_on_monday_with_its_files(rconfig, tmp_path: Path):
     from yuqing.delivery.outbox import deliver_pending
     from yuqing.digest.publish import run_due
 
     config, _ = rconfig
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "[alerts]", '[reports]\nto = ["leader@example.com"]\nformats = ["docx", "xlsx"]\n\n[alerts]', 1), encoding="utf-8")
-    settings = settings_mod.load(config)
+    settings = settings_mod.load(_reports_config(config))
     store = Store(settings.db_path)
-    monday = datetime(2024, 5, 6, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    assert run_due(settings, store, now=datetime(2024, 5, 7, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))) == []
-    first = run_due(settings, store, now=monday)
-    assert len(first) == 1
+    # the store collected posts since 04-24: the week due on Monday 04-29 is caught up the next day
+    assert run_due(settings, store, now=datetime(2024, 4, 30, 10, 0, tzinfo=SH)) == ["week:2024-04-22_2024-04-28"]
+    assert run_due(settings, store, now=datetime(2024, 5, 5, 23, 0, tzinfo=SH)) == []  # Sunday: nothing new
+    assert run_due(settings, store, now=datetime(2024, 5, 6, 7, 59, tzinfo=SH)) == []  # before [digest] at
+    monday = datetime(2024, 5, 6, 8, 0, tzinfo=SH)
+    assert run_due(settings, store, now=monday) == ["week:2024-04-29_2024-05-05"]
     assert run_due(settings, store, now=monday) == []  # a restart on the same Monday builds nothing again
+    assert run_due(settings, store, now=datetime(2024, 5, 8, 9, 0, tzinfo=SH)) == []  # nor later that week
     deliver_pending(settings, store)
-    emls = sorted((tmp_path / "outbox").glob("*.eml"))
-    reports = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in emls]
-    reports = [m for m in reports if "周报" in str(m["Subject"])]
-    assert len(reports) == 1
-    names = sorted(part.get_filename() for part in reports[0].walk() if part.get_filename())
-    assert [Path(n).suffix for n in names] == [".docx", ".xlsx"]
+    reports = _mails(tmp_path / "outbox", "周报")
+    assert sorted(str(m["Subject"]).split("（")[1][:10] for m in reports) == ["2024-04-22", "2024-04-29"]
+    for mail in reports:
+        assert mail["To"] == "leader@example.com"  # [reports] to, not the digest's list
+        names = sorted(part.get_filename() for part in mail.walk() if part.get_filename())
+        assert [Path(n).suffix for n in names] == [".docx", ".xlsx"]
+    store.close()
+
+
+def test_a_week_report_built_by_hand_is_still_mailed_on_monday(rconfig, tmp_path: Path):
+    from yuqing.delivery.outbox import deliver_pending
+    from yuqing.digest.publish import run_due
+
+    config, _ = rconfig
+    settings = settings_mod.load(_reports_config(config))
+    res = run(config, "report", "--period", "week", "--end", "2024-05-05", "--format", "html", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    store = Store(settings.db_path)
+    assert "week:2024-04-29_2024-05-05" in run_due(settings, store, now=datetime(2024, 5, 6, 8, 5, tzinfo=SH))
+    deliver_pending(settings, store)
+    assert len([m for m in _mails(tmp_path / "outbox", "周报") if "2024-04-29" in str(m["Subject"])]) == 1
+    store.close()
+
+
+def test_a_new_install_does_not_mail_a_week_it_was_not_watching(rconfig):
+    from yuqing.digest.publish import run_due
+
+    config, _ = rconfig
+    settings = settings_mod.load(_reports_config(config))
+    store = Store(settings.db_path)
+    # every post of the store was collected after Monday 04-22's moment: that week is not caught up
+    assert run_due(settings, store, now=datetime(2024, 4, 23, 9, 0, tzinfo=SH)) == []
     store.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,26 +106,46 @@ def _finish(settings: Settings, store: Store, data: dict[str, Any], formats: lis
 
 
 # -- the daemon's jobs ----------------------------------------------------------------------------
-def due_periods(settings: Settings, today: date) -> list[Period]:
-    """The reports due on `today` (local): last week's on a Monday, last month's on the 1st."""
+def due_periods(settings: Settings, now: datetime) -> list[tuple[Period, datetime]]:
+    """The latest 周报 and 月报 whose moment has come by `now`, each with that moment.
+
+    A 周报 is due on Monday at `[digest] at` (local) for the 7 days ending Sunday, a 月报 on the 1st
+    at the same hour for the month before. Until the next one is due the latest stays due, so a
+    Monday the daemon spent down is caught up when it starts again.
+    """
+    tz = ZoneInfo(settings.digest.timezone)
+    local = now.astimezone(tz)
+    hour, minute = (int(x) for x in settings.digest.at.split(":"))
+    at = time(hour, minute)
     due = []
-    if settings.reports.weekly and today.weekday() == 0:
-        due.append(report.period_ending("week", today - timedelta(days=1)))
-    if settings.reports.monthly and today.day == 1:
-        due.append(report.period_ending("month", today - timedelta(days=1)))
+    if settings.reports.weekly:
+        monday = local.date() - timedelta(days=local.weekday())
+        if local < datetime.combine(monday, at, tz):
+            monday -= timedelta(days=7)
+        due.append((report.period_ending("week", monday - timedelta(days=1)), datetime.combine(monday, at, tz)))
+    if settings.reports.monthly:
+        first = local.date().replace(day=1)
+        if local < datetime.combine(first, at, tz):
+            first = (first - timedelta(days=1)).replace(day=1)
+        due.append((report.period_ending("month", first - timedelta(days=1)), datetime.combine(first, at, tz)))
     return due
 
 
 def run_due(settings: Settings, store: Store, now: datetime | None = None) -> list[str]:
-    """Build and queue the reports due today that are not built yet; returns their refs.
+    """Build and queue the due reports not mailed yet; returns their refs ("week:2024-04-29_2024-05-05").
 
-    Called by the daemon at `[digest] at` and once at start (a Monday missed while down is caught up).
+    Called by the daemon at `[digest] at` and once at start. What marks a report done is its mail in
+    the outbox, not its file: a 周报 the analyst built by hand on Sunday is still mailed on Monday, a
+    daemon killed between building and queueing builds it again, and one restarted after queueing
+    neither builds nor mails it twice. A store that fetched nothing before the moment a report fell
+    due (a new install) does not catch that one up: it was not watching that week.
     """
-    tz = ZoneInfo(settings.digest.timezone)
-    today = (now or utcnow()).astimezone(tz).date()
     done = []
-    for period in due_periods(settings, today):
-        if q.report_exists(store, period.kind, period.ref):
+    for period, due_at in due_periods(settings, now or utcnow()):
+        if q.report_queued(store, f"report-{period.kind}", period.ref):
+            continue
+        if not q.fetched_before(store, due_at):
+            logger.info("report %s %s not built: nothing was collected before it fell due", period.kind, period.ref)
             continue
         data, paths = build_period(settings, store, period.kind, period.last, list(settings.reports.formats))
         mail(settings, store, data, paths)
