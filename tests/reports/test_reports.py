@@ -69,16 +69,66 @@ def test_week_report_in_every_format_holds_the_sections_figures_and_a_post(rconf
     assert "<script" not in html and "http://" not in html.split("</style>")[0]
 
 
+def _gray_crop(pdf: Path, dpi: int, box: tuple[float, float, float, float], folder: Path) -> list[list[int]]:
+    """The page-1 pixels inside `box` (PDF points: x0, y0, x1, y1) as rows of grey levels, via pdftoppm."""
+    scale = dpi / 72
+    x, y = int(box[0] * scale), int(box[1] * scale)
+    w, h = int((box[2] - box[0]) * scale), int((box[3] - box[1]) * scale)
+    stem = folder / f"crop-{x}-{y}"
+    subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", "-x", str(x), "-y", str(y),
+                    "-W", str(w), "-H", str(h), str(pdf), str(stem)], check=True)
+    raw = stem.with_suffix(".pgm").read_bytes()
+    magic, width, height, _, data = raw.split(maxsplit=4)
+    assert magic == b"P5"
+    width, height = int(width), int(height)
+    return [list(data[r * width:(r + 1) * width]) for r in range(height)]
+
+
+def _hanzi(word: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in word)
+
+
+def glyphs_differ(pdf: Path, folder: Path, wanted=_hanzi) -> tuple[str, list[float]]:
+    """How unlike each other the glyphs of page 1's first word of 4+ hanzi are (0 = the same shape).
+
+    A missing CJK font draws every character as the same box (tofu): cells cut at the glyphs' advance
+    (the word's width over its length) would then be nearly identical. Real hanzi differ: the share
+    of ink pixels not in common is large.
+    """
+    words = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    for line in words.splitlines():
+        if "<word" not in line:
+            continue
+        word = line.split(">", 1)[1].split("<", 1)[0]
+        if len(word) >= 4 and wanted(word):
+            break
+    else:
+        raise AssertionError("no word of hanzi on page 1:\n" + words[:2000])
+    x0, y0, x1, y1 = (float(line.split(f'{k}="')[1].split('"')[0]) for k in ("xMin", "yMin", "xMax", "yMax"))
+    dpi = 200
+    pixels = _gray_crop(pdf, dpi, (x0, y0, x1, y1), folder)
+    step = (x1 - x0) / len(word) * dpi / 72
+    cells = [{(r, c - int(i * step)) for r, row in enumerate(pixels) for c, v in enumerate(row)
+              if v < 128 and int(i * step) <= c < int((i + 1) * step)} for i in range(len(word))]
+    assert all(len(c) > 20 for c in cells), (word, [len(c) for c in cells])  # every glyph has ink
+    return word, [len(a ^ b) / max(len(a), len(b)) for i, a in enumerate(cells) for b in cells[i + 1:]]
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils")
-def test_pdf_first_page_renders_chinese(rconfig, tmp_path: Path):
+def test_pdf_first_page_renders_chinese_not_boxes_on_a4(rconfig, tmp_path: Path):
     config, _ = rconfig
     res = run(config, "report", "--period", "week", "--end", "2024-05-01", "--format", "pdf", "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     pdf = Path(res.output.split()[0])
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert "WenQuanYi" in fonts or "wqy" in fonts.lower(), fonts  # a CJK font is embedded, not boxes
+    assert "WenQuanYi" in fonts or "wqy" in fonts.lower(), fonts  # a CJK font is embedded
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "(A4)" in info, info  # the paper offices use, not US Letter
     subprocess.run(["pdftoppm", "-r", "60", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "page")], check=True)
     assert (tmp_path / "page-1.png").stat().st_size > 10_000
+    word, unlike = glyphs_differ(pdf, tmp_path)
+    assert min(unlike) > 0.3, (word, unlike)  # different hanzi, not the same box again and again
 
 
 def test_special_report_on_an_event_has_the_office_layout(rconfig, tmp_path: Path):

@@ -38,3 +38,14 @@ def test_empty_export_has_the_header_only():
     buf.seek(0)
     rows = list(openpyxl.load_workbook(buf)["帖子"].iter_rows(values_only=True))
     assert len(rows) == 1 and rows[0][0] == "编号"
+
+
+def test_texts_escaped_together_come_back_each_the_same():
+    # no NUL in the batch: the texts are escaped joined, and must still come back cell by cell
+    rows = [row(1, "a&b<c>", " 首尾空格 "), row(2, "控制\x0b字符", "]]>&lt;"), row(3, "", "普通")]
+    buf = io.BytesIO()
+    assert write_posts(rows, buf) == 3
+    buf.seek(0)
+    got = [[c.value for c in r] for r in openpyxl.load_workbook(buf)["帖子"].iter_rows(min_row=2)]
+    assert [g[3:5] for g in got] == [["a&b<c>", " 首尾空格 "], ["控制字符", "]]>&lt;"], ["", "普通"]]
+    assert [g[0] for g in got] == [1, 2, 3] and got[2][9] == "水电气暖" and got[2][10] == "停水"

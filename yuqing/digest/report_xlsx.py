@@ -8,6 +8,7 @@ in LibreOffice on Debian; Excel substitutes its own CJK font where that one is m
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -54,8 +55,18 @@ def post_row(row: tuple[Any, ...]) -> list[Any]:
     (pid, ts, source, title, text, url, author, label, prob, topics, keywords, event_id, reposts, comments,
      likes) = row
     return [pid, ts, source, _clip(title), _clip(text), url, author, LABEL_NAMES.get(label, label), prob,
-            "、".join(json.loads(topics or "[]")), "、".join(json.loads(keywords or "[]")[:10]), event_id,
+            _words(topics, 20), _words(keywords, 10), event_id,
             reposts, comments, likes]
+
+
+@lru_cache(maxsize=4096)
+def _words(value: str | None, limit: int) -> str:
+    """A JSON list of words as 话题/关键词 text; the same few lists recur over a month of posts."""
+    try:
+        words = json.loads(value or "[]")
+    except ValueError:
+        return ""
+    return "、".join(str(w) for w in words[:limit]) if isinstance(words, list) else ""
 
 
 def _clip(value: Any) -> Any:
