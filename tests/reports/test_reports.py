@@ -49,24 +49,41 @@ def test_week_report_in_every_format_holds_the_sections_figures_and_a_post(rconf
     paths = {Path(line).suffix: Path(line) for line in res.output.split()}
     assert set(paths) == {".html", ".docx", ".pdf", ".xlsx"}
 
+    # the week 04-25..05-01: the populated day (32 posts, 15 negative) and six days of 10 (2 negative)
+    posts, negative, share = "92", "27", "29.3%"
     doc = docx.Document(str(paths[".docx"]))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert [h for h in headings if h in WEEK_SECTIONS] == WEEK_SECTIONS  # the order the issue asks
+    assert doc.paragraphs[0].style.name == "Title" and "芦山县舆情周报" in doc.paragraphs[0].text
+    top = doc.paragraphs[1].text  # the summary paragraph, above 概况, filled from the figures
+    assert doc.paragraphs[2].text == "概况"
+    assert f"信息 {posts} 条" in top and f"负面 {negative} 条" in top and share in top and "龙门乡停水三天无人回应" in top
+    overview = [[c.text for c in r.cells] for r in doc.tables[0].rows]
+    assert overview[1][:3] == ["信息总量", posts, "10"] and overview[2][:2] == ["负面信息", negative]
     body = "\n".join(p.text for p in doc.paragraphs)
-    assert "龙门乡停水三天无人回应" in body + "".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
-    assert len(doc.inline_shapes) >= 1  # the trend chart, embedded as an image
+    assert "龙门乡小区停水已经三天" in body  # a representative post, in Chinese
+    # every chart embedded as a picture: trend, topics, sources and one per hot event
+    pngs = [rel.target_part for rel in doc.part.rels.values() if "image" in rel.reltype]
+    assert len(doc.inline_shapes) == 3 + 3 and all(p.content_type == "image/png" and len(p.blob) > 2000 for p in pngs)
 
     wb = openpyxl.load_workbook(str(paths[".xlsx"]), read_only=True)
-    assert {"概况", "帖子"} <= set(wb.sheetnames)
-    posts = list(wb["帖子"].iter_rows(values_only=True))
-    assert len(posts) - 1 >= populated.totals["posts"]  # a header row and every post of the period
+    assert {"概况", "预警与处置", "热点事件", "负面信息", "话题分布", "来源分布", "趋势", "信源健康", "案件", "帖子"} <= set(wb.sheetnames)
+    figures = {r[0]: r[1:] for r in wb["概况"].iter_rows(values_only=True)}
+    assert str(figures["信息总量"][0]) == posts and str(figures["负面信息"][0]) == negative
+    rows = list(wb["帖子"].iter_rows(values_only=True))
+    assert len(rows) - 1 == int(posts)  # a header row and every post of the period
+    assert any("龙门乡小区停水已经三天" in (r[4] or "") and r[7] == "负面" and r[11] for r in rows[1:])  # label, event
 
     text = subprocess.run(["pdftotext", str(paths[".pdf"]), "-"], capture_output=True, text=True, check=True).stdout
-    for section in WEEK_SECTIONS:
-        assert section in text
-    assert "芦山县舆情周报" in text
+    at = text.index("芦山县舆情周报")
+    summary = text.index("共监测到涉芦山县信息", at)
+    for section in WEEK_SECTIONS:  # in the issue's order, after the summary
+        at = text.index(section, max(at, summary) + 1)
+    flat = text.replace("\n", "")
+    assert f"信息 {posts} 条" in flat and share in flat and "龙门乡小区停水已经三天" in flat
     html = paths[".html"].read_text(encoding="utf-8")
     assert "<script" not in html and "http://" not in html.split("</style>")[0]
+    assert "&lt;script&gt;alert(&#34;pwn&#34;)" in html or "&lt;script&gt;alert(&quot;pwn&quot;)" in html
 
 
 def _gray_crop(pdf: Path, dpi: int, box: tuple[float, float, float, float], folder: Path) -> list[list[int]]:
@@ -131,16 +148,47 @@ def test_pdf_first_page_renders_chinese_not_boxes_on_a4(rconfig, tmp_path: Path)
     assert min(unlike) > 0.3, (word, unlike)  # different hanzi, not the same box again and again
 
 
-def test_special_report_on_an_event_has_the_office_layout(rconfig, tmp_path: Path):
+SPECIAL_SECTIONS = ["事件概述", "舆情走势", "主要观点", "处置情况", "研判建议"]
+
+
+def test_special_report_on_an_event_has_the_office_layout_in_every_format(rconfig, tmp_path: Path):
     import docx
+    import openpyxl
 
     config, populated = rconfig
-    res = run(config, "report", "--event", str(populated.events["water"]), "--format", "docx", "--out", str(tmp_path))
+    res = run(config, "report", "--event", str(populated.events["water"]), "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
-    doc = docx.Document(res.output.split()[0])
+    paths = {Path(line).suffix: Path(line) for line in res.output.split()}
+    assert set(paths) == {".html", ".docx", ".pdf", ".xlsx"}
+    title = "关于“龙门乡停水三天无人回应”的舆情专报"
+
+    doc = docx.Document(str(paths[".docx"]))
+    assert doc.paragraphs[0].style.name == "Title" and doc.paragraphs[0].text == title  # 标题
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[:5] == ["事件概述", "舆情走势", "主要观点", "处置情况", "研判建议"]
-    assert "停水" in "\n".join(p.text for p in doc.paragraphs)
+    assert [h for h in headings if h in SPECIAL_SECTIONS] == SPECIAL_SECTIONS
+    assert headings[-1] == "研判建议"  # left last, for the analyst
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "共 13 条，负面占比 100.0%" in body and "龙门乡小区停水已经三天" in body and "停水" in body
+    assert len(doc.inline_shapes) == 1  # 舆情走势 as a picture
+    cells = [[c.text for c in r.cells] for t in doc.tables for r in t.rows]
+    assert any("首发" in row[1] for row in cells if len(row) == 2)  # the timeline
+    assert "发出红色" in body + "".join(row[1] for row in cells if len(row) == 2)  # each alert on it
+    hours = [row for row in cells if len(row) == 4 and row[0].endswith("时")]  # volume and share per hour
+    assert sum(int(r[1]) for r in hours) == 13 and all(r[3] == "100.0%" for r in hours)
+
+    text = subprocess.run(["pdftotext", str(paths[".pdf"]), "-"], capture_output=True, text=True, check=True).stdout
+    at = text.index("舆情专报")
+    for section in SPECIAL_SECTIONS:
+        at = text.index(section, at + 1)
+    assert "龙门乡小区停水已经三天" in text.replace("\n", "")
+
+    wb = openpyxl.load_workbook(str(paths[".xlsx"]), read_only=True)
+    assert {"事件概述", "时间线", "舆情走势", "主要观点", "处置情况", "帖子"} <= set(wb.sheetnames)
+    trend = list(wb["舆情走势"].iter_rows(values_only=True))
+    assert trend[0] == ("时间", "信息", "负面", "负面占比") and sum(r[1] for r in trend[1:]) == 13
+    assert len(list(wb["帖子"].iter_rows(values_only=True))) == 1 + 13
+    html = paths[".html"].read_text(encoding="utf-8")
+    assert [html.index(f"<h2>{s}</h2>") for s in SPECIAL_SECTIONS] == sorted(html.index(f"<h2>{s}</h2>") for s in SPECIAL_SECTIONS)
 
 
 def test_export_csv_has_a_bom_and_the_filtered_posts(rconfig, tmp_path: Path):

@@ -94,7 +94,9 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                                             ["来源", "、".join(data["sources"])], ["关键词", "、".join(data["keywords"])],
                                             ["是否回落", "是" if data["subsiding"] else "否"]])
         _sheet(wb, "时间线", ["时间", "经过"], [[t["at"], _clip(t["what"])] for t in data["timeline"]])
-        _sheet(wb, "舆情走势", ["时间", "信息", "负面"], [[b["label"], b["posts"], b["negative"]] for b in data["trend"]])
+        _sheet(wb, "舆情走势", ["时间", "信息", "负面", "负面占比"],
+               [[b["label"], b["posts"], b["negative"], round(b["negative"] / b["posts"], 3) if b["posts"] else None]
+                for b in data["trend"]])
         _sheet(wb, "处置情况", ["案件", "级别", "状态", "承办单位", "研判", "回应链接", "办结情况"],
                [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), c["state"], c["unit"], c["verdict"],
                  c["response_url"], _clip(c["summary"])] for c in data.get("cases", [])])
