@@ -206,6 +206,20 @@ def test_export_csv_has_a_bom_and_the_filtered_posts(rconfig, tmp_path: Path):
     assert len(records) > len(rows)
 
 
+def test_export_filters_by_topic_and_days_and_writes_to_standard_output(rconfig):
+    config, _ = rconfig
+    res = CliRunner().invoke(cli, ["--config", str(config), "export", "posts", "--since", "2024-04-30", "--until",
+                                   "2024-05-01", "--topic", "交通出行"])
+    assert res.exit_code == 0, res.output
+    raw = res.stdout_bytes
+    assert raw.startswith(b"\xef\xbb\xbf")  # standard output too: Excel opens it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 5 and all("飞仙关隧道" in r["title"] for r in rows)  # the five road posts of 05-01
+    before = run(config, "export", "posts", "--since", "2024-04-30", "--until", "2024-04-30", "--format", "jsonl")
+    days = {json.loads(line)["ts"][:10] for line in before.output.splitlines() if line.startswith("{")}
+    assert before.exit_code == 0 and days and days <= {"2024-04-29", "2024-04-30"}  # local 04-30, in UTC
+
+
 @pytest.mark.parametrize("args, words", [
     (["report", "--period", "week", "--end", "2024-13-01"], "--end"),
     (["report", "--event", "999"], "999"),
@@ -214,6 +228,11 @@ def test_export_csv_has_a_bom_and_the_filtered_posts(rconfig, tmp_path: Path):
     (["report", "--period", "week", "--end", "2024-05-01", "--out", "/proc/nope"], "/proc/nope"),
     (["export", "posts", "--since", "2024-05-02", "--until", "2024-05-01"], "--until"),
     (["export", "posts", "--since", "yesterday"], "--since"),
+    (["report", "--format", "docx"], "--period"),
+    (["report", "--period", "week", "--event", "1"], "one of"),
+    (["report", "--period", "week", "--end", "2024-05-01", "--format", ","], "--format"),
+    (["export", "posts", "--since", "2024-04-24", "--format", "xls"], "xls"),
+    (["export", "posts", "--since", "2024-04-24", "--out", "/proc/nope/x.csv"], "/proc/nope"),
 ])
 def test_bad_input_is_refused_in_words(rconfig, args, words):
     config, _ = rconfig
@@ -288,3 +307,14 @@ def test_a_new_install_does_not_mail_a_week_it_was_not_watching(rconfig):
     # every post of the store was collected after Monday 04-22's moment: that week is not caught up
     assert run_due(settings, store, now=datetime(2024, 4, 23, 9, 0, tzinfo=SH)) == []
     store.close()
+
+
+@pytest.mark.parametrize("toml, words", [
+    ('[reports]\nto = ["领导办公室"]\n', "reports.to"),
+    ('[reports]\nto = ["a@b.cn, c@d.cn"]\n', "reports.to"),
+    ('[reports]\nformats = ["odt"]\n', "reports.formats"),
+])
+def test_bad_reports_settings_exit_2_naming_the_key(write_config, toml, words):
+    res = CliRunner().invoke(cli, ["--config", str(write_config(toml)), "check"])
+    assert res.exit_code == 2, res.output
+    assert words in res.output and "Traceback" not in res.output
