@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from xml.etree import ElementTree
 
@@ -95,6 +97,95 @@ def _batch_xml(batch: list[list[Any]], first_row: int) -> str:
     return "".join(parts)
 
 
+class Behind:
+    """A writer handing each chunk to a thread of its own, which deflates and writes it.
+
+    zlib and the file let go of the GIL, so a month's sheet is deflated while the next rows are
+    made. The queue is short (memory stays flat); a failed write is raised at the next write or at
+    close, and the thread keeps draining meanwhile so the maker never blocks on a dead writer.
+    """
+
+    def __init__(self, out: IO[bytes], depth: int = 8) -> None:
+        self.out = out
+        self.error: BaseException | None = None
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self.thread = threading.Thread(target=self._run, name="xlsx-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self.chunks.get()) is not None:
+            if self.error is None:
+                try:
+                    self.out.write(chunk)
+                except BaseException as exc:  # raised in the maker's thread
+                    self.error = exc
+
+    def write(self, chunk: bytes) -> int:
+        if self.error is not None:
+            raise self.error
+        self.chunks.put(chunk)
+        return len(chunk)
+
+    def close(self) -> None:
+        self.chunks.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+_DONE = object()
+
+
+def ahead(rows: Iterable[Any], depth: int = 16, batch: int = 500) -> Iterator[Any]:
+    """`rows`, read by a thread a few batches ahead: SQLite lets go of the GIL while it steps.
+
+    The thread both starts and ends the iterator (a store cursor belongs to the thread that opened
+    it); a consumer that stops early tells it so, and it closes the iterator itself.
+    """
+    batches: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        source = iter(rows)
+        try:
+            chunk: list[Any] = []
+            for row in source:
+                chunk.append(row)
+                if len(chunk) >= batch:
+                    if not _put(batches, chunk, stop):
+                        return
+                    chunk = []
+            _put(batches, chunk, stop)
+            _put(batches, _DONE, stop)
+        except BaseException as exc:
+            _put(batches, exc, stop)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=read, name="xlsx-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := batches.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _put(batches: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            batches.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def _sheet_part(zin: zipfile.ZipFile, title: str) -> str:
     book = ElementTree.fromstring(zin.read("xl/workbook.xml"))
     rid = next(s.get(f"{{{_NS['r']}}}id") for s in book.iter(f"{{{_NS['m']}}}sheet") if s.get("name") == title)
@@ -123,7 +214,11 @@ def fill_sheet(book: IO[bytes], title: str, rows: Iterable[list[Any]], out: IO[b
             # no ZIP64 (LibreOffice cannot read it): a sheet stops at 2 GiB of XML, ~5 million posts
             with zout.open(info, "w") as fh:
                 fh.write(head)
-                written = rows_xml(rows, before + 1, fh)
+                behind = Behind(fh)
+                try:
+                    written = rows_xml(ahead(rows), before + 1, behind)
+                finally:
+                    behind.close()
                 fh.write(b"</sheetData>" + tail)
     return written
 
