@@ -66,6 +66,12 @@ def test_week_report_in_every_format_holds_the_sections_figures_and_a_post(rconf
     pngs = [rel.target_part for rel in doc.part.rels.values() if "image" in rel.reltype]
     assert len(doc.inline_shapes) == 3 + 3 and all(p.content_type == "image/png" and len(p.blob) > 2000 for p in pngs)
 
+    from docx.oxml.ns import qn
+
+    fonts = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    assert fonts.get(qn("w:eastAsia")) == "WenQuanYi Micro Hei"  # a CJK font Debian's fonts-wqy-microhei has
+
+    assert openpyxl.load_workbook(str(paths[".xlsx"]))["概况"]["A2"].font.name == "WenQuanYi Micro Hei"
     wb = openpyxl.load_workbook(str(paths[".xlsx"]), read_only=True)
     assert {"概况", "预警与处置", "热点事件", "负面信息", "话题分布", "来源分布", "趋势", "信源健康", "案件", "帖子"} <= set(wb.sheetnames)
     figures = {r[0]: r[1:] for r in wb["概况"].iter_rows(values_only=True)}
@@ -318,3 +324,48 @@ def test_bad_reports_settings_exit_2_naming_the_key(write_config, toml, words):
     res = CliRunner().invoke(cli, ["--config", str(write_config(toml)), "check"])
     assert res.exit_code == 2, res.output
     assert words in res.output and "Traceback" not in res.output
+
+
+def test_day_report_trends_per_hour_and_lands_in_the_pages_folder_by_default(rconfig, tmp_path: Path):
+    import openpyxl
+
+    config, populated = rconfig
+    res = run(config, "report", "--period", "day", "--end", "2024-05-01", "--format", "xlsx")
+    assert res.exit_code == 0, res.output
+    path = Path(res.output.split()[0])
+    settings = settings_mod.load(config)
+    assert path.parent == settings.path(settings.digest.pages) and path.name == "report-day-2024-05-01.xlsx"
+    wb = openpyxl.load_workbook(str(path), read_only=True)
+    trend = list(wb["趋势"].iter_rows(values_only=True))[1:]
+    assert [r[0] for r in trend] == [f"{h:02d}时" for h in range(24)]  # a day is drawn per hour
+    assert sum(r[1] for r in trend) == populated.totals["posts"] and trend[6][1] == 1  # 06:00 local: water #1
+    overview = {r[0]: r[1:] for r in wb["概况"].iter_rows(values_only=True)}
+    assert overview["信息总量"][:2] == (populated.totals["posts"], 10)  # against the day before
+
+
+def test_month_report_is_the_calendar_month_and_mailed_on_the_first(rconfig, tmp_path: Path):
+    import openpyxl
+
+    from yuqing.delivery.outbox import deliver_pending
+    from yuqing.digest.publish import run_due
+
+    config, populated = rconfig
+    res = run(config, "report", "--period", "month", "--end", "2024-04-30", "--format", "xlsx", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(res.output.split()[0], read_only=True)
+    overview = {r[0]: r[1:] for r in wb["概况"].iter_rows(values_only=True)}
+    assert overview["信息总量"][0] == 70  # 04-24..04-30, ten a day; 05-01 is May's
+    assert len(list(wb["趋势"].iter_rows(values_only=True))) == 1 + 30  # every day of April
+
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[alerts]", '[reports]\nto = ["leader@example.com"]\nformats = ["xlsx"]\nweekly = false\n\n[alerts]', 1),
+        encoding="utf-8")
+    settings = settings_mod.load(config)
+    store = Store(settings.db_path)
+    assert run_due(settings, store, now=datetime(2024, 5, 1, 7, 0, tzinfo=SH)) == []  # before [digest] at
+    assert run_due(settings, store, now=datetime(2024, 5, 1, 8, 0, tzinfo=SH)) == ["month:2024-04-01_2024-04-30"]
+    assert run_due(settings, store, now=datetime(2024, 5, 20, 8, 0, tzinfo=SH)) == []
+    deliver_pending(settings, store)
+    mails = _mails(tmp_path / "outbox", "月报")
+    assert len(mails) == 1 and mails[0]["To"] == "leader@example.com"
+    store.close()
