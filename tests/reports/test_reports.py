@@ -369,3 +369,49 @@ def test_month_report_is_the_calendar_month_and_mailed_on_the_first(rconfig, tmp
     mails = _mails(tmp_path / "outbox", "月报")
     assert len(mails) == 1 and mails[0]["To"] == "leader@example.com"
     store.close()
+
+
+@pytest.fixture
+def broken_chromium(tmp_path: Path, monkeypatch):
+    """A Chromium that crashes at start (a missing library after an upgrade), found as YUQING_CHROMIUM."""
+    exe = tmp_path / "chromium"
+    exe.write_text("#!/bin/sh\necho 'error while loading shared libraries: libnss3.so' >&2\nexit 127\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("YUQING_CHROMIUM", str(exe))
+    return exe
+
+
+def test_a_crashing_chromium_costs_the_pdf_only(rconfig, tmp_path: Path, broken_chromium):
+    import docx
+    import openpyxl
+
+    config, _ = rconfig
+    res = run(config, "report", "--period", "week", "--end", "2024-05-01", "--out", str(tmp_path / "out"))
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    written = [Path(line) for line in res.stdout.split() if line.startswith("/")]
+    assert [p.suffix for p in written] == [".html", ".docx", ".xlsx"] and all(p.stat().st_size for p in written)
+    assert "pdf: Chromium failed" in res.output and "libnss3" in res.output
+    assert not list((tmp_path / "out").glob("*.pdf")) and not list((tmp_path / "out").glob(".*"))
+    doc = docx.Document(str(written[1]))  # the figures are in its tables; the chart pictures are left out
+    assert "概况" in [p.text for p in doc.paragraphs] and len(doc.inline_shapes) == 0
+    assert len(list(openpyxl.load_workbook(str(written[2]), read_only=True)["帖子"].iter_rows())) == 1 + 92
+
+
+def test_monday_report_goes_out_without_the_pdf_chromium_could_not_print(rconfig, tmp_path: Path, broken_chromium):
+    from yuqing.delivery.outbox import deliver_pending
+    from yuqing.digest.publish import run_due
+
+    config, _ = rconfig
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[alerts]", '[reports]\nto = ["leader@example.com"]\nformats = ["pdf", "xlsx"]\nmonthly = false\n\n[alerts]', 1),
+        encoding="utf-8")
+    settings = settings_mod.load(config)
+    store = Store(settings.db_path)
+    monday = datetime(2024, 5, 6, 8, 0, tzinfo=SH)
+    assert "week:2024-04-29_2024-05-05" in run_due(settings, store, now=monday)
+    assert run_due(settings, store, now=monday) == []  # mailed once, with what could be built
+    deliver_pending(settings, store)
+    mail = next(m for m in _mails(tmp_path / "outbox", "周报") if "2024-04-29" in str(m["Subject"]))
+    assert [Path(p.get_filename()).suffix for p in mail.walk() if p.get_filename()] == [".xlsx"]
+    assert "未能生成 pdf" in mail.get_body(("plain",)).get_content()
+    store.close()
