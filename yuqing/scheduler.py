@@ -120,6 +120,7 @@ class Daemon:
             # whatever a previous run left (posts not analysed, messages not sent) drains first
             self.request_pipeline("start")
             self._catch_up_digest()
+            self.request_reports()  # a 周报/月报 that fell due while the daemon was down
             logger.info(
                 "daemon started (pid %d) on %s: %d sources, %d jobs",
                 os.getpid(), self.settings.db_path, len(self._sources()), len(self.scheduler.get_jobs()),
@@ -357,7 +358,14 @@ class Daemon:
         except Exception as exc:
             self._failed("digest", exc)
             return
-        try:  # 周报 on Mondays, 月报 on the 1st; each built and queued once (the reports table)
+        self._reports()
+
+    def request_reports(self) -> None:
+        if not self.damaged:
+            self.pipeline.submit("reports", self._reports)
+
+    def _reports(self) -> None:
+        try:  # 周报 on Mondays, 月报 on the 1st; each mailed once (its row in the outbox says so)
             from yuqing.digest.publish import run_due
 
             for ref in run_due(self.settings, self._store):

@@ -428,6 +428,9 @@ def _check(settings: Settings) -> None:
     for fmt in settings.reports.formats:
         if fmt not in ("html", "docx", "pdf", "xlsx"):
             raise ConfigError("reports.formats", f"unknown format {fmt!r} (html, docx, pdf or xlsx)")
+    for address in settings.reports.to:  # a typo here would only show as a failed mail each Monday
+        if not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+", address):
+            raise ConfigError("reports.to", f"not an email address: {address!r}")
     if settings.analysis.sentiment not in ("model", "snownlp"):
         raise ConfigError("analysis.sentiment", f"model or snownlp, got {settings.analysis.sentiment!r}")
     _check_engine(settings.crawl)

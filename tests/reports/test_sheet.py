@@ -38,3 +38,57 @@ def test_empty_export_has_the_header_only():
     buf.seek(0)
     rows = list(openpyxl.load_workbook(buf)["帖子"].iter_rows(values_only=True))
     assert len(rows) == 1 and rows[0][0] == "编号"
+
+
+def test_texts_escaped_together_come_back_each_the_same():
+    # no NUL in the batch: the texts are escaped joined, and must still come back cell by cell
+    rows = [row(1, "a&b<c>", " 首尾空格 "), row(2, "控制\x0b字符", "]]>&lt;"), row(3, "", "普通")]
+    buf = io.BytesIO()
+    assert write_posts(rows, buf) == 3
+    buf.seek(0)
+    got = [[c.value for c in r] for r in openpyxl.load_workbook(buf)["帖子"].iter_rows(min_row=2)]
+    assert [g[3:5] for g in got] == [["a&b<c>", " 首尾空格 "], ["控制字符", "]]>&lt;"], ["", "普通"]]
+    assert [g[0] for g in got] == [1, 2, 3] and got[2][9] == "水电气暖" and got[2][10] == "停水"
+
+
+def test_rows_read_ahead_in_order_and_a_reader_failure_reaches_the_writer():
+    import threading
+
+    import pytest
+
+    from yuqing.digest.report_sheet import Behind, ahead
+
+    assert list(ahead(range(2345), batch=100)) == list(range(2345))
+    opened_in: list[str] = []
+
+    def store_rows():  # as the store's cursor: opened and closed in the thread that reads it
+        opened_in.append(threading.current_thread().name)
+        try:
+            yield from range(10_000)
+        finally:
+            opened_in.append(threading.current_thread().name)
+
+    rows = ahead(store_rows(), batch=10)
+    assert [next(rows) for _ in range(5)] == [0, 1, 2, 3, 4]
+    rows.close()  # the consumer stops early: the reader ends and closes its cursor itself
+    assert opened_in == ["xlsx-reader", "xlsx-reader"]
+
+    def broken():
+        yield 1
+        raise OSError("database disk image is malformed")
+
+    with pytest.raises(OSError, match="malformed"):
+        list(ahead(broken()))
+
+    class Full(io.BytesIO):
+        def write(self, data):  # type: ignore[override]
+            raise OSError(28, "No space left on device")
+
+    behind = Behind(Full())
+    with pytest.raises(OSError, match="No space"):
+        try:
+            for _ in range(1000):  # the writer's failure stops the maker; nothing hangs
+                behind.write(b"x" * 100)
+        finally:
+            behind.close()
+    assert not behind.thread.is_alive()

@@ -69,6 +69,10 @@ def report(app: App, period: str | None, end: str | None, event_id: int | None, 
             _, paths = publish.build_event(settings, store, event_id, names, out)
         else:
             _, paths = publish.build_case(settings, store, case_id, names, out)  # type: ignore[arg-type]
+    except publish.ReportIncomplete as exc:  # not the user's fault: the files written, then what failed
+        for path in exc.paths:
+            click.echo(str(path))
+        fail("; ".join(exc.problems), 1)
     except ReportError as exc:
         fail(str(exc), 2)
     for path in paths:

@@ -140,6 +140,11 @@ def _period(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
                 for r in cov["rows"]])
 
 
+def _volume(d: dict[str, Any]) -> list[list[Any]]:
+    """舆情走势 as a table: the hours (or days) with posts, their volume and negative share."""
+    return [[b["label"], b["posts"], b["negative"], pct(b["negative"] / b["posts"])] for b in d["trend"] if b["posts"]]
+
+
 def _special(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
     local = _local(d)
     doc.add_heading(d["title"], 0)
@@ -150,6 +155,7 @@ def _special(doc: Any, d: dict[str, Any], pngs: dict[str, Path]) -> None:
     _image(doc, pngs, "trend")
     doc.add_paragraph(f"峰值 {d['peak']} 条/{'小时' if d['hourly'] else '日'}，近期平均 {d['tail_avg']} 条；"
                       f"负面占比 {pct(d['negative_share'])}。")
+    _table(doc, ["时间", "信息", "负面", "负面占比"], _volume(d))
     trace = d.get("trace")
     if trace:  # part of 舆情走势: the office layout keeps its five headings
         doc.add_paragraph().add_run("传播与溯源").bold = True

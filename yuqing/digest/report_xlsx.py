@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,8 +62,18 @@ def post_row(row: tuple[Any, ...], source_title: Callable[[str], str] | None = N
     if timezone is not None:
         ts = shown(ts, timezone)
     return [pid, ts, source, _clip(title), _clip(text), url, author, LABEL_NAMES.get(label, label), prob,
-            "、".join(json.loads(topics or "[]")), "、".join(json.loads(keywords or "[]")[:10]), event_id,
+            _words(topics, 20), _words(keywords, 10), event_id,
             reposts, comments, likes]
+
+
+@lru_cache(maxsize=4096)
+def _words(value: str | None, limit: int) -> str:
+    """A JSON list of words as 话题/关键词 text; the same few lists recur over a month of posts."""
+    try:
+        words = json.loads(value or "[]")
+    except ValueError:
+        return ""
+    return "、".join(str(w) for w in words[:limit]) if isinstance(words, list) else ""
 
 
 def _clip(value: Any) -> Any:
@@ -96,7 +107,9 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                                             ["来源", "、".join(data["sources"])], ["关键词", "、".join(data["keywords"])],
                                             ["是否回落", "是" if data["subsiding"] else "否"]])
         _sheet(wb, "时间线", ["时间", "经过"], [[local(t["at"]), _clip(t["what"])] for t in data["timeline"]])
-        _sheet(wb, "舆情走势", ["时间", "信息", "负面"], [[b["label"], b["posts"], b["negative"]] for b in data["trend"]])
+        _sheet(wb, "舆情走势", ["时间", "信息", "负面", "负面占比"],
+               [[b["label"], b["posts"], b["negative"], round(b["negative"] / b["posts"], 3) if b["posts"] else None]
+                for b in data["trend"]])
         _sheet(wb, "处置情况", ["案件", "级别", "状态", "承办单位", "研判", "回应链接", "办结情况"],
                [[c["id"], LEVEL_NAMES.get(c["level"], c["level"]), c["state"], c["unit"], c["verdict"],
                  c["response_url"], _clip(c["summary"])] for c in data.get("cases", [])])

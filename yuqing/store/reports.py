@@ -341,6 +341,16 @@ def report_exists(store: Store, kind: str, ref: str) -> bool:
     return bool(store.scalar("SELECT 1 FROM reports WHERE kind = ? AND ref = ?", [kind, ref]))
 
 
+def report_queued(store: Store, kind: str, ref: str) -> bool:
+    """Whether a report's mail was queued (on any channel): the daemon's mark of a report done."""
+    return bool(store.scalar("SELECT 1 FROM deliveries WHERE kind = ? AND ref = ? LIMIT 1", [kind, ref]))
+
+
+def fetched_before(store: Store, at: datetime) -> bool:
+    """Whether any post was collected before `at`; the oldest rows come first, so this stops early."""
+    return bool(store.scalar("SELECT 1 FROM posts WHERE fetched_at < ? LIMIT 1", [to_iso(at)]))
+
+
 def list_reports(store: Store) -> list[dict[str, Any]]:
     return store.query("SELECT kind, ref, title, built_at, files FROM reports ORDER BY kind, ref DESC")
 
