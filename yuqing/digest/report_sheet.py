@@ -19,7 +19,7 @@ import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from xml.etree import ElementTree
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,13 @@ def escape_all(texts: list[str]) -> list[str]:
     return big.split(_JOIN)
 
 
-def rows_xml(rows: Iterable[list[Any]], first_row: int, out: IO[bytes]) -> int:
+class Writable(Protocol):
+    """Where rows_xml writes: a file, or Behind (which deflates on a thread of its own)."""
+
+    def write(self, data: bytes, /) -> Any: ...
+
+
+def rows_xml(rows: Iterable[list[Any]], first_row: int, out: Writable) -> int:
     """Write `rows` as <row> elements numbered from `first_row`; returns how many.
 
     Cells carry no `r` (it is optional; readers count the cells), so an empty cell is an empty
