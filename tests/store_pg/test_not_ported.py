@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 from click.testing import CliRunner
 
@@ -20,11 +18,10 @@ def pg_store(pg_url):
 
 
 def test_sqlite_only_sql_is_refused_before_it_runs(pg_store):
-    from yuqing.store import liuyan, sessions
+    from yuqing.store import sessions
 
-    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
     with pytest.raises(NotPorted, match=r"not supported on PostgreSQL yet: json_extract\(\)"):
-        liuyan.overdue(pg_store.conn, now, 86400)
+        pg_store.query("SELECT json_extract(extra, '$.tid') FROM posts")
     with pytest.raises(NotPorted, match="not supported on PostgreSQL yet: PRAGMA"):
         sessions.ensure(pg_store)
     with pytest.raises(NotPorted, match="not supported on PostgreSQL yet: sqlite-utils"):

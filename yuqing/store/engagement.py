@@ -76,7 +76,7 @@ def growth(conn: Any, now: datetime, window_s: float) -> list[dict[str, Any]]:
                  WHERE l.post_id = o.post_id ORDER BY l.observed_at DESC, l.id DESC LIMIT 1),
                min(o.observed_at), max(o.observed_at)
           FROM engagement_observations o JOIN posts p ON p.id = o.post_id
-         WHERE o.observed_at >= ? GROUP BY o.post_id
+         WHERE o.observed_at >= ? GROUP BY o.post_id, p.source, p.title, p.url
         """, (since, since)).fetchall()
     return [{"post_id": r[0], "source": r[1], "title": r[2], "url": r[3], "first": r[4] or 0,
              "last": r[5] or 0, "from": r[6], "to": r[7]} for r in rows]
