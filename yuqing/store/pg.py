@@ -113,6 +113,7 @@ class PgStore(Store):
                 if not readonly else None
             if migrate and not readonly:
                 self.migrate()
+                self.ensure_functions()
             elif self.version > SCHEMA_VERSION:
                 raise StoreError(f"store {self.target} has schema {self.version}, newer than this yuqing "
                                  f"({SCHEMA_VERSION})")
@@ -129,6 +130,28 @@ class PgStore(Store):
             "SELECT CASE WHEN to_regclass('yuqing_schema') IS NULL THEN 0 "
             "ELSE (SELECT coalesce(max(version), 0) FROM yuqing_schema) END").fetchall()
         return int(rows[0][0]) if rows else 0
+
+    def check_integrity(self, limit: int = 10) -> list[str]:
+        """The server keeps its own pages sound (write-ahead log, crash recovery): there is no
+        quick_check; a store that answers a read of its schema table is sound to this check."""
+        try:
+            self.conn.native("SELECT count(*) FROM yuqing_schema").fetchone()
+        except StoreError as exc:
+            return [str(exc)]
+        return []
+
+    def ensure_functions(self) -> None:
+        """SQLite idioms the stages' SQL relies on, as PostgreSQL functions in the store's schema:
+        sum() of a comparison (SQLite counts true as 1; PostgreSQL has no sum(boolean))."""
+        if self.conn.native("SELECT to_regprocedure('yq_bool_add(bigint, boolean)')").fetchone()[0]:
+            return
+        with self.transaction():
+            self.conn.native("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            if self.conn.native("SELECT to_regprocedure('yq_bool_add(bigint, boolean)')").fetchone()[0]:
+                return
+            self.conn.native("CREATE FUNCTION yq_bool_add(bigint, boolean) RETURNS bigint LANGUAGE sql IMMUTABLE "
+                             "AS 'SELECT $1 + CASE WHEN $2 THEN 1 ELSE 0 END'")
+            self.conn.native("CREATE AGGREGATE sum(boolean) (SFUNC = yq_bool_add, STYPE = bigint, INITCOND = '0')")
 
     def migrate(self) -> int:
         current = self.version
