@@ -275,7 +275,7 @@ class PgStore(Store):
         if not data:
             return
         with self.transaction():
-            cur = self.conn.raw.cursor()
+            cur = psycopg.Cursor(self.conn.raw)  # server binding: executemany pipelines the rows
             try:
                 cur.executemany(
                     "INSERT INTO posts_fts(rowid, words, chars) VALUES (%s, %s::tsvector, %s::tsvector) "
