@@ -8,9 +8,9 @@ from datetime import timedelta
 from click.testing import CliRunner
 
 from tests.alerts.helpers import T0, background, spike
+from tests.conftest import store_of
 from yuqing.cli import cli
 from yuqing.models import to_iso
-from yuqing.store import Store
 
 NOW = T0 + timedelta(weeks=3, hours=10)
 
@@ -23,7 +23,7 @@ def _prepare(write_config, smtp=None):
         """)
     runner = CliRunner()
     assert runner.invoke(cli, ["--config", str(cfg), "init"]).exit_code == 0
-    with Store(cfg.parent / "yuqing.db") as store:
+    with store_of(cfg) as store:
         background(store, T0, 24 * 22)
         spike(store, NOW + timedelta(minutes=5), 12, minutes=20, topics=["交通"], title="国道断路")
     return cfg, runner
@@ -48,7 +48,7 @@ def test_detect_sends_and_lists_then_ack(write_config, smtp):
     acked = runner.invoke(cli, ["--config", str(cfg), "alerts", "ack", str(alert_id), "--by", "张三",
                                 "--note", "已转交交通局"])
     assert acked.exit_code == 0, acked.output
-    with Store(cfg.parent / "yuqing.db") as store:
+    with store_of(cfg) as store:
         row = store.query("SELECT * FROM alerts WHERE id = ?", [alert_id])[0]
         audit = store.query("SELECT * FROM audit_log")
     assert row["acknowledged_by"] == "张三" and row["ack_note"] == "已转交交通局" and row["acknowledged_at"]
@@ -74,7 +74,7 @@ def test_backtest_prints_json_lines_and_sends_nothing(write_config, tmp_path):
     for r in records:
         assert set(r) >= {"scope", "level", "opened", "resolved"}
         assert r["opened"] >= to_iso(NOW)
-    with Store(cfg.parent / "yuqing.db") as store:
+    with store_of(cfg) as store:
         assert store.scalar("SELECT count(*) FROM alerts") == 0
     assert not (tmp_path / "outbox").exists()
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.alerts.helpers import T0, add_event, add_post, background, spike
+from tests.conftest import remove_store
 from yuqing import settings as settings_mod
 from yuqing.alerts import detector
 from yuqing.alerts.backtest import backtest
@@ -154,7 +155,7 @@ def test_source_weight_raises_the_level(cfg):
     levels = {}
     for source in ("news", "board"):
         settings = cfg()
-        settings.db_path.unlink(missing_ok=True)
+        remove_store(settings.db_path)
         with Store(settings.db_path) as store:
             background(store, T0, 24 * (7 * WEEKS + 1))
             spike(store, NOW + timedelta(minutes=5), 9, source=source)

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.alerts.helpers import T0, add_event, background, spike
+from tests.conftest import not_on_postgres
 from yuqing import settings as settings_mod
 from yuqing.alerts import detector
 from yuqing.cli import cli
@@ -100,6 +101,7 @@ def test_bad_inputs_are_words_and_exit_codes(world, args, code, words):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
+@not_on_postgres("the web app's sessions (PRAGMA table_info in store/sessions.py)")
 def test_the_web_app_walks_the_case_with_the_same_words(world, smtp, artifacts: Path):
     from playwright.sync_api import sync_playwright
 
@@ -165,6 +167,7 @@ def test_the_web_app_walks_the_case_with_the_same_words(world, smtp, artifacts: 
     assert audit[-4:] == ["case.assess", "case.assign", "case.respond", "case.close"]
 
 
+@not_on_postgres("the web app's sessions (PRAGMA table_info in store/sessions.py)")
 def test_web_actions_need_login_and_csrf_and_refuse_bad_input_in_words(world):
     from tests.digest.test_web import Client
     from yuqing.web.app import make_server

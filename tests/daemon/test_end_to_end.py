@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+
+from tests.conftest import on_postgres
 
 from yuqing.daemon.children import cmdline, descendants, stop_processes
 from yuqing.daemon.process import DaemonProcess
@@ -34,9 +37,14 @@ class World:
     folder: Path
     smtp: object
     write: Callable[..., Path]
+    store_url: str = ""  # the suite's PostgreSQL run: the store is this schema, not the file
 
     @property
-    def db(self) -> Path:
+    def db(self) -> Any:
+        if self.store_url:
+            from yuqing.store.url import StoreURL
+
+            return StoreURL(self.store_url)
         return self.folder / "yuqing.db"
 
     def daemon(self, config: Path) -> DaemonProcess:
@@ -47,14 +55,22 @@ class World:
 def world(tmp_path: Path, smtp):
     story = Story(seed=11)
     site = SampleSite(history(story, time.time(), days=7)).start()
+    store_url = ""
+    if on_postgres():
+        from tests.store_pg.cluster import fresh_schema_url
+
+        store_url = fresh_schema_url()
 
     def write(sources: dict[str, str] | None = None, every: float = EVERY) -> Path:
         path = tmp_path / "yuqing.toml"
-        path.write_text(config_text(site.sources, every=f"{every:g}s", notify=[smtp.mailto], sources=sources),
-                        encoding="utf-8")
+        text = config_text(site.sources, every=f"{every:g}s", notify=[smtp.mailto], sources=sources)
+        if store_url:
+            assert '[store]\npath = "yuqing.db"\n' in text
+            text = text.replace('[store]\npath = "yuqing.db"\n', f'[store]\npath = "yuqing.db"\nurl = "{store_url}"\n')
+        path.write_text(text, encoding="utf-8")
         return path
 
-    yield World(site, story, tmp_path, smtp, write)
+    yield World(site, story, tmp_path, smtp, write, store_url)
     site.delays.clear()
     site.stop()
     # crawl children orphaned by a kill -9 finish on their own; make sure none outlives the test

@@ -16,9 +16,12 @@ from yuqing.daemon.children import descendants
 
 
 class DaemonProcess:
-    def __init__(self, config: Path, db: Path, log: Path | None = None) -> None:
+    def __init__(self, config: Path, db: Any, log: Path | None = None) -> None:
+        """`db`: the store the config names, a Path or a PostgreSQL StoreURL (both have exists())."""
+        from yuqing.store.url import is_postgres
+
         self.config = Path(config)
-        self.db = Path(db)
+        self.db = db if is_postgres(db) else Path(db)
         self.log_path = Path(log) if log else None
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None

@@ -18,7 +18,10 @@ def _field(conn: Any, key: str) -> str:
 def _answered(conn: Any) -> str:
     """A true/false SQL condition: the 留言 has been answered (extra.answered true or 1)."""
     if getattr(conn, "backend", "sqlite") == "postgresql":
-        return "coalesce((extra::jsonb ->> 'answered') IN ('true', '1'), false)"
+        # as json_extract reads it: true/false as 1/0, a number as itself, any string as answered
+        return ("(CASE jsonb_typeof(extra::jsonb -> 'answered') WHEN 'boolean' THEN "
+                "(extra::jsonb ->> 'answered')::boolean::int WHEN 'number' THEN (extra::jsonb ->> 'answered')::numeric "
+                "WHEN 'string' THEN 1 ELSE 0 END) != 0")
     return "coalesce(json_extract(extra, '$.answered'), 0) != 0"
 
 

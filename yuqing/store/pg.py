@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
+
 from yuqing.errors import StoreError
 from yuqing.models import Post, to_iso
 from yuqing.store import MIGRATIONS, SCHEMA_VERSION, SearchHit, Store
@@ -116,6 +118,7 @@ class PgStore(Store):
                 if not readonly else None
             if migrate and not readonly:
                 self.migrate()
+                self.ensure_functions()
             elif self.version > SCHEMA_VERSION:
                 raise StoreError(f"store {self.target} has schema {self.version}, newer than this yuqing "
                                  f"({SCHEMA_VERSION})")
@@ -132,6 +135,28 @@ class PgStore(Store):
             "SELECT CASE WHEN to_regclass('yuqing_schema') IS NULL THEN 0 "
             "ELSE (SELECT coalesce(max(version), 0) FROM yuqing_schema) END").fetchall()
         return int(rows[0][0]) if rows else 0
+
+    def check_integrity(self, limit: int = 10) -> list[str]:
+        """The server keeps its own pages sound (write-ahead log, crash recovery): there is no
+        quick_check; a store that answers a read of its schema table is sound to this check."""
+        try:
+            self.conn.native("SELECT count(*) FROM yuqing_schema").fetchone()
+        except StoreError as exc:
+            return [str(exc)]
+        return []
+
+    def ensure_functions(self) -> None:
+        """SQLite idioms the stages' SQL relies on, as PostgreSQL functions in the store's schema:
+        sum() of a comparison (SQLite counts true as 1; PostgreSQL has no sum(boolean))."""
+        if self.conn.native("SELECT to_regprocedure('yq_bool_add(bigint, boolean)')").fetchone()[0]:
+            return
+        with self.transaction():
+            self.conn.native("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            if self.conn.native("SELECT to_regprocedure('yq_bool_add(bigint, boolean)')").fetchone()[0]:
+                return
+            self.conn.native("CREATE FUNCTION yq_bool_add(bigint, boolean) RETURNS bigint LANGUAGE sql IMMUTABLE "
+                             "AS 'SELECT $1 + CASE WHEN $2 THEN 1 ELSE 0 END'")
+            self.conn.native("CREATE AGGREGATE sum(boolean) (SFUNC = yq_bool_add, STYPE = bigint, INITCOND = '0')")
 
     def migrate(self) -> int:
         current = self.version
@@ -173,20 +198,42 @@ class PgStore(Store):
         return Post.from_row(row) if row else None
 
     def add_posts(self, posts: Iterable[Post], refresh_since: datetime | None = None) -> tuple[int, int]:
-        """As on SQLite; ingest is serialised by an advisory lock, as BEGIN IMMEDIATE does there,
-        so two crawlers storing the same post at once store it once (dedupe also covers content)."""
-        if refresh_since is not None:
-            raise NotPorted("a source's `refresh` (re-visits recorded as engagement observations)")
+        """As on SQLite (the same answers, re-visits included), in a few statements a batch.
+
+        Ingest is serialised by an advisory lock, as BEGIN IMMEDIATE does there, so two crawlers
+        storing the same post at once store it once. Which posts are known is asked once for the
+        whole batch and the new rows go in as one pipelined executemany: a statement per post would
+        make every post wait on a round trip to the server.
+        """
+        from yuqing.store import engagement
+
+        batch = list(posts)
+        if not batch:
+            return 0, 0
         new = dup = 0
+        since = to_iso(refresh_since) if refresh_since is not None else None
+        keys = [(post.canonical_url or post.url, post.ensure_hash()) for post in batch]
         with self.transaction():
             self.conn.native("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK,))
-            for post in posts:
-                canonical = post.canonical_url or post.url
-                digest = post.ensure_hash()
-                seen = self.conn.native(
-                    "SELECT 1 FROM posts WHERE canonical_url = %s OR content_hash = %s LIMIT 1", (canonical, digest),
-                ).fetchone()
-                if seen:
+            urls = {u for u, _ in keys}
+            hashes = {h for _, h in keys}
+            first_seen: dict[str, str] = {}
+            seen_hashes: set[str] = set()
+            for url, digest, fetched in self.conn.native(
+                    "SELECT canonical_url, content_hash, fetched_at FROM posts "
+                    "WHERE canonical_url = ANY(%s) OR content_hash = ANY(%s)", (list(urls), list(hashes))).fetchall():
+                if url in urls:
+                    first_seen.setdefault(url, fetched)
+                seen_hashes.add(digest)
+            fresh: list[tuple[Post, str, dict[str, Any]]] = []
+            for post, (canonical, digest) in zip(batch, keys, strict=True):
+                if since is not None and canonical in first_seen:
+                    if first_seen[canonical] >= since:
+                        engagement.observe(self.conn, canonical, post.fetched_at, engagement.counts_of(post),
+                                           post.extra)
+                    dup += 1
+                    continue
+                if canonical in first_seen or digest in seen_hashes:
                     dup += 1
                     continue
                 data = post.to_dict()
@@ -194,15 +241,34 @@ class PgStore(Store):
                 data["canonical_url"] = canonical
                 data["ts"] = to_iso(post.when)
                 data["extra"] = json.dumps(post.extra, ensure_ascii=False)
-                cur = self.conn.native(
-                    f"INSERT INTO posts ({', '.join(data)}) VALUES ({', '.join(['%s'] * len(data))}) "
-                    "ON CONFLICT (canonical_url) DO NOTHING RETURNING id", list(data.values()))
-                row = cur.fetchone()
-                if row is None:
-                    dup += 1
-                    continue
-                post.id = int(row[0])
-                new += 1
+                first_seen[canonical] = data["fetched_at"]
+                seen_hashes.add(digest)
+                fresh.append((post, canonical, data))
+            if fresh:
+                columns = list(fresh[0][2])
+                # a server-binding cursor: executemany pipelines its statements (a ClientCursor would not)
+                cur = psycopg.Cursor(self.conn.raw)
+                try:
+                    cur.executemany(f"INSERT INTO posts ({', '.join(columns)}) VALUES "
+                                    f"({', '.join(['%s'] * len(columns))}) "
+                                    "ON CONFLICT (canonical_url) DO NOTHING RETURNING id",
+                                    [[d[c] for c in columns] for _, _, d in fresh], returning=True)
+                    ids = []
+                    while True:
+                        row = cur.fetchone()
+                        ids.append(int(row[0]) if row else None)
+                        if not cur.nextset():
+                            break
+                except Exception as exc:
+                    raise StoreError(f"cannot store posts: {' '.join(str(exc).split())}") from None
+                for (post, _, _), post_id in zip(fresh, ids, strict=True):
+                    if post_id is None:  # stored meanwhile by a writer that does not take the lock
+                        dup += 1
+                        continue
+                    post.id = post_id
+                    new += 1
+                    if since is not None:
+                        engagement.record(self.conn, post_id, post.fetched_at, engagement.counts_of(post))
         return new, dup
 
     def index_rows(self, rows: Iterable[tuple[int, str, str]]) -> None:
@@ -215,7 +281,7 @@ class PgStore(Store):
         if not data:
             return
         with self.transaction():
-            cur = self.conn.raw.cursor()
+            cur = psycopg.Cursor(self.conn.raw)  # server binding: executemany pipelines the rows
             try:
                 cur.executemany(
                     "INSERT INTO posts_fts(rowid, words, chars) VALUES (%s, %s::tsvector, %s::tsvector) "

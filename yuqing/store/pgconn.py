@@ -87,7 +87,7 @@ def _words(exc: BaseException) -> str:
 class PgConnection:
     """sqlite3.Connection's shape over psycopg, translating SQLite SQL on the way."""
 
-    backend = "postgresql"  # store modules that need a different expression per backend read this
+    backend = "postgresql"  # store modules with SQL of their own for PostgreSQL read it
 
     def __init__(self, target: StoreURL, *, readonly: bool = False, application: str = "yuqing") -> None:
         self.target = target
