@@ -67,6 +67,26 @@ class SearchHit:
     event_id: int | None
 
 
+def post_filters(mark: str, topic_clause: str, *, since: datetime | None, until: datetime | None,
+                 source: str | None, topic: str | None, label: str | None) -> tuple[list[str], list[Any]]:
+    """The search's filters as WHERE clauses and their values; `mark` is the backend's placeholder and
+    `topic_clause` its test of membership in the topics JSON array (one placeholder)."""
+    where: list[str] = []
+    params: list[Any] = []
+    for clause, value in ((f"p.ts >= {mark}", to_iso(since) if since else None),
+                          (f"p.ts < {mark}", to_iso(until) if until else None),
+                          (f"p.source = {mark}", source), (topic_clause, topic), (f"p.label = {mark}", label)):
+        if value:
+            where.append(clause)
+            params.append(value)
+    return where, params
+
+
+def search_hit(row: dict[str, Any]) -> SearchHit:
+    return SearchHit(post=Post.from_row(row), label=row.get("label"), negative_prob=row.get("negative_prob"),
+                     topics=json.loads(row.get("topics") or "[]"), event_id=row.get("event_id"))
+
+
 class Store:
     """A yuqing database. `Store(path)` opens (and migrates) it; `readonly=True` for browsing.
 
@@ -319,38 +339,16 @@ class Store:
                 return []
             where.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
             params.append(expr)
-        if since:
-            where.append("p.ts >= ?")
-            params.append(to_iso(since))
-        if until:
-            where.append("p.ts < ?")
-            params.append(to_iso(until))
-        if source:
-            where.append("p.source = ?")
-            params.append(source)
-        if topic:
-            where.append("EXISTS (SELECT 1 FROM json_each(p.topics) WHERE value = ?)")
-            params.append(topic)
-        if label:
-            where.append("p.label = ?")
-            params.append(label)
+        more, values = post_filters("?", "EXISTS (SELECT 1 FROM json_each(p.topics) WHERE value = ?)",
+                                    since=since, until=until, source=source, topic=topic, label=label)
+        where += more
+        params += values
         sql = "SELECT p.* FROM posts p"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY p.ts DESC, p.id DESC LIMIT ? OFFSET ?"
         params += [limit, offset]
-        hits = []
-        for row in self.query(sql, params):
-            hits.append(
-                SearchHit(
-                    post=Post.from_row(row),
-                    label=row.get("label"),
-                    negative_prob=row.get("negative_prob"),
-                    topics=json.loads(row.get("topics") or "[]"),
-                    event_id=row.get("event_id"),
-                )
-            )
-        return hits
+        return [search_hit(row) for row in self.query(sql, params)]
 
     # -- sources and runs -----------------------------------------------------------------------
     def sync_sources(self, sources: Iterable[Any]) -> None:

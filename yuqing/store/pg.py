@@ -31,7 +31,7 @@ import psycopg
 
 from yuqing.errors import StoreError
 from yuqing.models import Post, to_iso
-from yuqing.store import MIGRATIONS, SCHEMA_VERSION, SearchHit, Store
+from yuqing.store import MIGRATIONS, SCHEMA_VERSION, SearchHit, Store, post_filters, search_hit
 from yuqing.store.dialect import NotPorted
 from yuqing.store.pgconn import PgConnection
 from yuqing.store.url import StoreURL
@@ -311,32 +311,17 @@ class PgStore(Store):
             for words, chars in parts:
                 params += [words, chars]
             where.append(f"p.id IN (SELECT f.rowid FROM posts_fts f WHERE {match})")
-        if since:
-            where.append("p.ts >= %s")
-            params.append(to_iso(since))
-        if until:
-            where.append("p.ts < %s")
-            params.append(to_iso(until))
-        if source:
-            where.append("p.source = %s")
-            params.append(source)
-        if topic:
-            # topics is a JSON array in a TEXT column, as on SQLite; a malformed one matches nothing
-            where.append("p.topics LIKE '[%%' AND (p.topics::jsonb) ? %s")
-            params.append(topic)
-        if label:
-            where.append("p.label = %s")
-            params.append(label)
+        # topics is a JSON array in a TEXT column, as on SQLite; a malformed one matches nothing
+        more, values = post_filters("%s", "p.topics LIKE '[%%' AND (p.topics::jsonb) ? %s",
+                                    since=since, until=until, source=source, topic=topic, label=label)
+        where += more
+        params += values
         sql = "SELECT p.* FROM posts p"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY p.ts DESC, p.id DESC LIMIT %s OFFSET %s"
         params += [limit, offset]
-        return [
-            SearchHit(post=Post.from_row(row), label=row.get("label"), negative_prob=row.get("negative_prob"),
-                      topics=json.loads(row.get("topics") or "[]"), event_id=row.get("event_id"))
-            for row in self.conn.native_query(sql, params)
-        ]
+        return [search_hit(row) for row in self.conn.native_query(sql, params)]
 
     # -- queues ---------------------------------------------------------------------------------
     def outbox_claim_clause(self) -> str:
