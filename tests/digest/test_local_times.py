@@ -55,7 +55,7 @@ def test_report_times_use_the_same_format(dsettings, dstore, populated, tmp_path
     import openpyxl
 
     from yuqing.digest.publish import write_files
-    from yuqing.digest.report import collect_event
+    from yuqing.digest.report_special import collect_event
 
     data = collect_event(dsettings, dstore, populated.events["water"])
     paths = {p.suffix: p for p in write_files(dsettings, dstore, data, ["html", "docx", "xlsx"], tmp_path)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.digest.populate import DAY, HOSTILE_TITLE
 from tests.digest.test_reach import _bridge
-from yuqing.digest import report, report_docx, report_html
+from yuqing.digest import report, report_docx, report_html, report_special
 
 
 def test_week_report_shows_top_posts_by_reach_and_the_event_reach_curve(dsettings, dstore, populated, tmp_path: Path):
@@ -60,7 +60,7 @@ def test_the_workbook_has_the_reach_coverage_and_trace_sheets(dsettings, dstore,
     cov = {r[0]: r for r in list(wb["采集量"].iter_rows(values_only=True))[1:]}
     assert cov["county-news"][1] > 0
 
-    special = report.collect_event(dsettings, dstore, event)
+    special = report_special.collect_event(dsettings, dstore, event)
     wb = openpyxl.load_workbook(str(report_xlsx.write_xlsx(special, iter(()), tmp_path / "event.xlsx")), read_only=True)
     rows = list(wb["传播与溯源"].iter_rows(values_only=True))[1:]
     assert [(r[0], r[2], r[3]) for r in rows if r[0] == "跟进"] == [

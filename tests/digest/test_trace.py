@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.digest.populate import DAY, _add, at
 from tests.digest.test_reach import _bridge
 from tests.digest.test_web import Client
-from yuqing.digest import report, report_docx, report_html, sections
+from yuqing.digest import report_docx, report_html, report_special, sections
 from yuqing.models import Post
 
 HOSTILE = '<script>alert("trace")</script>大桥真相'
@@ -68,7 +68,7 @@ def test_special_report_has_the_trace(dsettings, dstore, populated, tmp_path: Pa
     import docx
 
     event, _, _ = spread_event(dstore)
-    data = report.collect_event(dsettings, dstore, event)
+    data = report_special.collect_event(dsettings, dstore, event)
     assert [s["source"] for s in data["trace"]["pickup"]] == ["tieba-lushan", "county-news", "quiet-feed"]
     html = report_html.page(data)
     section = html[html.index("<h3>传播与溯源</h3>"):html.index("<h2>主要观点</h2>")]

@@ -13,7 +13,7 @@ from tests.digest.populate import SOURCES_TOML, at, populate_day
 from yuqing import settings as settings_mod
 from yuqing.cases import workflow
 from yuqing.cli import cli
-from yuqing.digest import report
+from yuqing.digest import report, report_special
 from yuqing.store import Store
 
 UNITS = '\n[[units]]\nname = "县水务局"\n\n[[units]]\nname = "县交通运输局"\n'
@@ -81,7 +81,7 @@ def test_a_deadline_after_the_period_is_not_yet_overdue(cased):
 
 def test_special_report_timeline_holds_every_case_step(cased):
     _, settings, store, populated, ids = cased
-    data = report.collect_event(settings, store, populated.events["water"])
+    data = report_special.collect_event(settings, store, populated.events["water"])
     lines = [t["what"] for t in data["timeline"]]
     case = f"案件#{ids['water']}"
     for step in ("立案", "研判", "交办", "回应", "办结"):
@@ -89,7 +89,7 @@ def test_special_report_timeline_holds_every_case_step(cased):
     assert any("县水务局" in line for line in lines) and any("供水已恢复" in line for line in lines)
     assert [t["at"] for t in data["timeline"]] == sorted(t["at"] for t in data["timeline"])
     assert data["cases"][0]["state"] == "办结" and "已立案 1 件，0 件未办结" in data["summary"]
-    by_case = report.collect_case(settings, store, ids["water"])
+    by_case = report_special.collect_case(settings, store, ids["water"])
     assert by_case["ref"] == f"case-{ids['water']}" and by_case["timeline"] == data["timeline"]
 
 

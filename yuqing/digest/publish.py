@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from yuqing.digest import report, report_html
+from yuqing.digest import report, report_html, report_special
 from yuqing.digest.report import FORMATS, Period, ReportError
 from yuqing.errors import YuqingError
 from yuqing.models import utcnow
@@ -126,12 +126,12 @@ def build_period(settings: Settings, store: Store, kind: str, end: date, formats
 
 def build_event(settings: Settings, store: Store, event_id: int, formats: list[str],
                 out: Path | None = None) -> tuple[dict[str, Any], list[Path]]:
-    return _finish(settings, store, report.collect_event(settings, store, event_id), formats, out)
+    return _finish(settings, store, report_special.collect_event(settings, store, event_id), formats, out)
 
 
 def build_case(settings: Settings, store: Store, case_id: int, formats: list[str],
                out: Path | None = None) -> tuple[dict[str, Any], list[Path]]:
-    return _finish(settings, store, report.collect_case(settings, store, case_id), formats, out)
+    return _finish(settings, store, report_special.collect_case(settings, store, case_id), formats, out)
 
 
 def _finish(settings: Settings, store: Store, data: dict[str, Any], formats: list[str],

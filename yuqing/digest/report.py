@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from yuqing.digest import sections
 from yuqing.digest.builder import excerpt, source_weight
 from yuqing.digest.report_figures import Figures
 from yuqing.errors import YuqingError
-from yuqing.models import LEVELS, LEVEL_NAMES, from_iso, to_iso, utcnow
+from yuqing.models import LEVELS, from_iso, to_iso, utcnow
 from yuqing.settings import Settings
 from yuqing.store import Store
 from yuqing.store import reports as q
@@ -76,7 +75,7 @@ def offset(settings: Settings, at: datetime) -> str:
     return f"{int(delta.total_seconds() // 60):+d} minutes"
 
 
-def _share(neg: int, total: int) -> float | None:
+def share(neg: int, total: int) -> float | None:
     return neg / total if total else None
 
 
@@ -97,7 +96,7 @@ def _with_change(now: list[dict[str, Any]], before: list[dict[str, Any]]) -> lis
     for r in now:
         p = prev.get(r["name"], {"posts": 0, "negative": 0})
         out.append({**r, "prev_posts": p["posts"], "change": _change(r["posts"], p["posts"]),
-                    "negative_share": _share(r["negative"], r["posts"])})
+                    "negative_share": share(r["negative"], r["posts"])})
     return out
 
 
@@ -180,7 +179,7 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
     fig, pfig = Figures(store, start, end, tz), Figures(store, pstart, pend, tz)
     now, before = fig.counts(), pfig.counts()
     for c in (now, before):
-        c["negative_share"] = _share(c["negative"], c["analysed"])
+        c["negative_share"] = share(c["negative"], c["analysed"])
     overview = {
         **now, "prev": before,
         "change": {"posts": _change(now["posts"], before["posts"]), "negative": _change(now["negative"], before["negative"]),
@@ -194,17 +193,17 @@ def collect_period(settings: Settings, store: Store, period: Period) -> dict[str
         series = q.per_bucket(store, start, end, off, period.kind == "day", event_id=ev["id"])
         events.append({
             "id": ev["id"], "title": row.get("title") or (excerpt(reps[0]["title"], reps[0]["text"], 30) if reps else f"事件{ev['id']}"),
-            "posts": ev["posts"], "negative": ev["negative"], "negative_share": _share(ev["negative"], ev["posts"]),
+            "posts": ev["posts"], "negative": ev["negative"], "negative_share": share(ev["negative"], ev["posts"]),
             "engagement": ev["engagement"], "heat": round(ev["heat"] or 0, 1),
             "sources": [s["name"] for s in q.event_sources(store, ev["id"], start, end)],
             "keywords": json.loads(row.get("keywords") or "[]")[:6],
             "first_seen": row.get("first_seen"), "last_seen": row.get("last_seen"),
             "trend": [{"label": b["bucket"][-5:] if period.kind != "day" else b["bucket"][-2:] + "时",
                        "posts": b["posts"], "negative": b["negative"]} for b in series],
-            "posts_shown": [_post(p) for p in reps],
+            "posts_shown": [post_summary(p) for p in reps],
             "reach_curve": sections.reach_curve(store, ev["id"], start, end, tz),
         })
-    negatives = [_post(p) for p in q.top_negatives(store, start, end, weights, top * 2)]
+    negatives = [post_summary(p) for p in q.top_negatives(store, start, end, weights, top * 2)]
     groups: dict[str, list[dict[str, Any]]] = {}
     for p in negatives:
         groups.setdefault((p["topics"] or ["未归类"])[0], []).append(p)
@@ -298,7 +297,7 @@ def _coverage(settings: Settings, store: Store, period: Period, fig: Figures, pf
     return sections.coverage(settings, {r["name"]: r["posts"] for r in fig.per_source()}, before)
 
 
-def _post(p: dict[str, Any]) -> dict[str, Any]:
+def post_summary(p: dict[str, Any]) -> dict[str, Any]:
     return {"id": p["id"], "source": p["source"], "ts": p["ts"], "url": p["url"], "title": p["title"],
             "excerpt": excerpt(p["title"] or "", p["text"] or p["title"] or ""), "label": p["label"],
             "negative_prob": p["negative_prob"], "topics": json.loads(p["topics"] or "[]"),
@@ -311,7 +310,7 @@ def title(data: dict[str, Any]) -> str:
     return f"{data['locality']}舆情{data['name']}（{data['first']} 至 {data['last']}）"
 
 
-def _pct(v: float | None) -> str:
+def pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 
 
@@ -327,7 +326,7 @@ def summary(data: dict[str, Any]) -> str:
     """The paragraph at the top, filled from the figures."""
     o, d = data["overview"], data["disposal"]["total"]
     parts = [f"本期（{data['first']} 至 {data['last']}）共监测到涉{data['locality']}信息 {o['posts']} 条，"
-             f"较{data['prev_name']}{_rel(o['change']['posts'])}；其中负面 {o['negative']} 条，负面占比 {_pct(o['negative_share'])}"]
+             f"较{data['prev_name']}{_rel(o['change']['posts'])}；其中负面 {o['negative']} 条，负面占比 {pct(o['negative_share'])}"]
     if o["change"]["share"] is not None:
         ch = o["change"]["share"]
         parts[-1] += "，与上期持平" if abs(ch) < 0.0005 else f"，{'上升' if ch > 0 else '下降'}{abs(100 * ch):.1f}个百分点"
@@ -341,7 +340,7 @@ def summary(data: dict[str, Any]) -> str:
         parts.append("本期无新立处置案件。")
     if data["events"]:
         e = data["events"][0]
-        parts.append(f"热度最高的事件为“{e['title']}”，相关信息 {e['posts']} 条，负面占比 {_pct(e['negative_share'])}。")
+        parts.append(f"热度最高的事件为“{e['title']}”，相关信息 {e['posts']} 条，负面占比 {pct(e['negative_share'])}。")
     if data["topics"]:
         t = max(data["topics"], key=lambda x: x["negative"])
         if t["negative"]:
@@ -352,136 +351,3 @@ def summary(data: dict[str, Any]) -> str:
     if low:
         parts.append(f"有 {low} 个信源本期信息量明显低于常量，需核查。")
     return "".join(parts)
-
-
-# -- 专报 ------------------------------------------------------------------------------------------
-def collect_event(settings: Settings, store: Store, event_id: int) -> dict[str, Any]:
-    """The special report on one event: timeline, hourly volume, claims, response, whether it subsides."""
-    row = q.event_row(store, event_id)
-    span = q.event_span(store, event_id)
-    if row is None or not span["posts"]:
-        raise ReportError(f"no event {event_id} with posts in the store (see `yuqing events`)")
-    first_ts, last_ts = from_iso(span["first"]), from_iso(span["last"])
-    assert first_ts is not None and last_ts is not None
-    tz = ZoneInfo(settings.digest.timezone)
-    start = first_ts.astimezone(tz).replace(minute=0, second=0, microsecond=0)
-    end = last_ts.astimezone(tz).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    hourly = end - start <= timedelta(hours=96)
-    off = offset(settings, end)
-    series = {b["bucket"]: b for b in q.per_bucket(store, start, end, off, hourly, event_id=event_id)}
-    trend, t = [], start
-    step = timedelta(hours=1) if hourly else timedelta(days=1)
-    if not hourly:
-        t = t.replace(hour=0)
-    while t < end:
-        key = t.strftime("%Y-%m-%d %H") if hourly else t.strftime("%Y-%m-%d")
-        b = series.get(key, {"posts": 0, "negative": 0})
-        trend.append({"label": t.strftime("%d日%H时") if hourly else t.strftime("%m-%d"), "posts": b["posts"],
-                      "negative": b["negative"]})
-        t += step
-    timeline: list[dict[str, Any]] = []
-    first = q.first_post(store, event_id)
-    if first:
-        said = excerpt(first["title"], first["text"], 40)
-        timeline.append({"at": first["ts"], "what": f"首发：{settings.source_title(first['source'])}“{said}”"})
-    for s in q.event_sources(store, event_id, first_ts, last_ts + timedelta(seconds=1))[1:]:
-        timeline.append({"at": s["first"], "what": f"扩散至 {settings.source_title(s['name'])}（共 {s['posts']} 条）"})
-    alerts = q.alerts_in(store, first_ts - timedelta(days=1), utcnow() + timedelta(days=1), "event", str(event_id))
-    responses = []
-    for a in alerts:
-        timeline.append({"at": a["opened_at"], "what": f"发出{LEVEL_NAMES.get(a['level'], a['level'])}预警：{a['title']}"})
-        if a["acknowledged_at"]:
-            timeline.append({"at": a["acknowledged_at"], "what": f"{a['acknowledged_by'] or '值班人员'}确认预警"
-                             + (f"：{a['ack_note']}" if a["ack_note"] else "")})
-            responses.append({"at": a["acknowledged_at"], "who": a["acknowledged_by"], "note": a["ack_note"]})
-        if a["resolved_at"]:
-            timeline.append({"at": a["resolved_at"], "what": "预警解除"})
-    cases = q.cases_of_event(store, event_id)
-    steps = q.case_steps(store, [int(c["id"]) for c in cases])
-    for st in steps:
-        what = _step_words(st)
-        timeline.append({"at": st["at"], "what": what})
-        if st["action"] in ("assess", "assign", "respond", "close", "dismiss"):
-            responses.append({"at": st["at"], "who": st["who"], "note": what})
-    responses.sort(key=lambda x: x["at"])
-    timeline.sort(key=lambda x: x["at"])
-    words: Counter[str] = Counter()
-    for value in q.event_keywords(store, event_id):
-        try:
-            words.update(w for w in json.loads(value) if isinstance(w, str))
-        except ValueError:
-            continue
-    keywords = [w for w, _ in words.most_common(10)] or json.loads(row.get("keywords") or "[]")
-    peak = max((b["posts"] for b in trend), default=0)
-    tail = trend[-min(len(trend), 6 if hourly else 2):]
-    tail_avg = sum(b["posts"] for b in tail) / max(len(tail), 1)
-    open_alerts = [a for a in alerts if a["state"] != "resolved"]
-    open_cases = [c for c in cases if c["state"] not in ("办结", "不予处置")]
-    subsiding = bool(peak) and tail_avg <= peak / 2 and not open_alerts
-    data = {
-        "kind": "event", "ref": str(event_id), "id": event_id, "locality": settings.locality.name,
-        "timezone": settings.digest.timezone, "built_at": to_iso(utcnow()), "event_title": row["title"],
-        "first_seen": span["first"], "last_seen": span["last"], "posts": span["posts"], "negative": span["negative"],
-        "negative_share": _share(span["negative"], span["posts"]),
-        "sources": [s["name"] for s in q.event_sources(store, event_id, first_ts, last_ts + timedelta(seconds=1))],
-        "trend": trend, "hourly": hourly, "timeline": timeline, "keywords": keywords,
-        "posts_shown": [_post(p) for p in q.event_posts(store, event_id, first_ts, last_ts + timedelta(seconds=1), 5)],
-        "responses": responses, "alerts": len(alerts), "open_alerts": len(open_alerts), "subsiding": subsiding,
-        "peak": peak, "tail_avg": round(tail_avg, 1),
-        "cases": [{"id": c["id"], "level": c["level"], "state": c["state"], "title": c["title"], "unit": c["unit"],
-                   "verdict": c["verdict"], "response_url": c["response_url"], "summary": c["summary"]}
-                  for c in cases],
-        "open_cases": len(open_cases),
-        "trace": sections.trace(settings, store, event_id),  # 传播/溯源
-    }
-    data["title"] = f"关于“{row['title']}”的舆情专报"
-    data["summary"] = (
-        f"{_local(settings, span['first'])}起，{settings.locality.name}出现“{row['title']}”相关信息，"
-        f"截至{_local(settings, span['last'])}共 {span['posts']} 条，负面占比 {_pct(data['negative_share'])}，"
-        f"涉及 {len(data['sources'])} 个来源。"
-        + (f"期间发出预警 {len(alerts)} 条，{len(open_alerts)} 条未解除。" if alerts else "")
-        + (f"已立案 {len(cases)} 件，{len(open_cases)} 件未办结。" if cases else "")
-        + ("目前舆情已明显回落。" if subsiding else "目前舆情尚未回落，需持续关注。"))
-    return titled(settings, data)
-
-
-def _local(settings: Settings, value: str) -> str:
-    parsed = from_iso(value)
-    assert parsed is not None
-    return parsed.astimezone(ZoneInfo(settings.digest.timezone)).strftime("%m月%d日%H时")
-
-
-_ACTIONS = {"open": "立案", "join": "并入预警", "escalate": "升级", "assess": "研判", "assign": "交办",
-            "respond": "回应", "close": "办结", "dismiss": "不予处置", "overdue": "超期"}
-
-
-def _step_words(step: dict[str, Any]) -> str:
-    """One case step as a timeline line: 案件#3 交办（张三）：县水务局，回应时限……"""
-    try:
-        detail = json.loads(step["detail"] or "{}")
-    except ValueError:
-        detail = {}
-    extra = ""
-    if step["action"] == "assess" and detail.get("verdict"):
-        extra = f"研判为{detail['verdict']}，{LEVEL_NAMES.get(detail.get('level', ''), detail.get('level', ''))}"
-    elif step["action"] == "assign" and detail.get("unit"):
-        extra = f"交办{detail['unit']}"
-    elif step["action"] == "respond" and detail.get("url"):
-        extra = f"公开回应 {detail['url']}"
-    words = "，".join(w for w in (extra, step["note"] or "") if w)
-    return (f"案件#{step['case_id']} {_ACTIONS.get(step['action'], step['action'])}（{step['who']}）"
-            + (f"：{words}" if words else ""))
-
-
-def collect_case(settings: Settings, store: Store, case_id: int) -> dict[str, Any]:
-    """A 专报 for a case: the report on its (first) event, with the case's steps in the timeline."""
-    row = q.case_row(store, case_id)
-    if row is None:
-        raise ReportError(f"unknown case {case_id} (see `yuqing cases list`)")
-    events = [int(e) for e in json.loads(row.get("events") or "[]")]
-    if not events:
-        raise ReportError(f"case {case_id} has no event to report on (use --event N)")
-    data = collect_event(settings, store, events[0])
-    data["ref"] = f"case-{case_id}"
-    data["case_id"] = case_id
-    return data

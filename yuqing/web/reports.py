@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from yuqing.digest import export as ex
-from yuqing.digest import report, report_charts, report_html
+from yuqing.digest import report, report_charts, report_html, report_special
 from yuqing.digest.charts import timeline
 from yuqing.digest.report import FORMATS, PERIOD_NAMES, ReportError
 from yuqing.digest.report_trend import SPANS, collect_trend
@@ -118,9 +118,9 @@ def _data(app: WebApp, kind: str, ref: str) -> tuple[dict[str, Any], list[str]]:
         try:
             if kind == "event":
                 if ref.startswith("case-") and ref[5:].isdigit():
-                    return report.collect_case(app.settings, store, int(ref[5:])), []
+                    return report_special.collect_case(app.settings, store, int(ref[5:])), []
                 if ref.isdigit():
-                    return report.collect_event(app.settings, store, int(ref)), []
+                    return report_special.collect_event(app.settings, store, int(ref)), []
                 raise HTTPError(404, f"专报编号无效：{ref[:40]}")
             last = _date(ref.rsplit("_", 1)[-1], "报告日期")
             period = report.period_ending(kind, last)
