@@ -177,3 +177,56 @@ def test_an_entry_under_a_new_link_or_on_a_second_list_is_still_the_locality(sit
     assert [(s["level"], s["state"]) for s in state] == [("red", "escalated")]
     assert rows(settings, "SELECT count(*) AS n FROM cases")[0]["n"] == 1
     assert rows(settings, "SELECT count(*) AS n FROM posts")[0]["n"] == 1
+
+
+def test_a_title_in_traditional_script_is_the_locality_on_any_list(site, configure) -> None:
+    """蘆山縣 is 芦山县: an entry titled in traditional script opens the case on its own, and on a
+    second list under another link it is the post stored already; 廬山 (庐山, excluded) stays out."""
+    served = {"weibo": None, "baidu": None}
+
+    def weibo(path, headers, body):
+        entries = [{"word": f"热点话题{i}", "num": 1000 - i, "link": f"https://s.weibo.example/weibo?q={i}"}
+                   for i in range(1, 31)]
+        entries.insert(2, {"word": "廬山風景區今日限流", "num": 4000, "link": "https://s.weibo.example/weibo?q=lu"})
+        if served["weibo"] is not None:
+            entries.insert(served["weibo"] - 1, {"word": "芦山县化工厂起火", "num": 5000,
+                                                 "link": "https://s.weibo.example/weibo?q=lushan"})
+        return Response(json.dumps({"data": {"realtime": entries}}, ensure_ascii=False),
+                        content_type="application/json")
+
+    def baidu(path, headers, body):
+        entries = [{"title": f"百度热点{i}", "url": f"https://www.baidu.example/s?wd={i}"} for i in range(1, 31)]
+        if served["baidu"] is not None:
+            entries.insert(served["baidu"] - 1, {"title": "蘆山縣化工廠起火",
+                                                 "url": "https://www.baidu.example/s?wd=lushan"})
+        return Response(json.dumps({"data": entries}, ensure_ascii=False), content_type="application/json")
+
+    site.routes["/hot"] = weibo
+    site.routes["/baidu"] = baidu
+    settings = configure(SOURCE.format(url=site.url) + f"""
+    [[sources]]
+    name = "baidu-hot"
+    type = "hotlist"
+    url = "{site.url}/baidu"
+    """)
+    crawl(settings, "weibo-hot")
+    assert detect(settings) == []  # 廬山 is 庐山, excluded: in traditional script as in simplified
+    served["baidu"] = 4  # first seen in traditional script, alone
+    assert crawl(settings, "baidu-hot").new == 1
+    opened = detect(settings)
+    assert [(a.kind, a.level, a.explanation["source"]) for a in opened] == [("hotlist", "red", "baidu-hot")]
+    assert opened[0].explanation["top_posts"][0]["title"] == "芦山县化工厂起火"  # stored simplified
+    assert rows(settings, "SELECT count(*) AS n FROM cases")[0]["n"] == 1
+
+    # and the other way round: stored from the simplified entry, listed in traditional script
+    # under another link, the traditional entry still finds the post by its words
+    from yuqing.store import Store
+    from yuqing.store.hotlist import entry_posts
+
+    served["weibo"] = 20
+    crawl(settings, "weibo-hot")
+    with Store(settings.db_path) as store:
+        found = entry_posts(store.conn, [{"title": "蘆山縣化工廠起火", "url": "https://other.example/x"},
+                                         {"title": "廬山風景區今日限流", "url": "https://other.example/y"}])
+    assert list(found) == ["蘆山縣化工廠起火"] and found["蘆山縣化工廠起火"]["title"] == "芦山县化工厂起火"
+    assert rows(settings, "SELECT count(*) AS n FROM posts")[0]["n"] == 1

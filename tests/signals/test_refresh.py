@@ -141,3 +141,61 @@ def test_refresh_revisits_only_the_newest_posts_that_fit_in_half_the_run_timeout
     asked = {int(p.rsplit("/", 1)[1]) for m, p in site.requests if p.startswith("/api/post/")}
     assert asked == set(range(30))
     assert rows(settings, "SELECT count(DISTINCT post_id) AS n FROM engagement_observations")[0]["n"] == 30
+
+
+def test_posts_of_one_event_growing_together_raise_one_event_spread_alert(site, configure) -> None:
+    """Posts 1-3 of one event each gain about 250 reposts+comments an hour (under the 500 a post needs),
+    together 760: one alert scoped `event:<id>`, once. Post 4 alone spreads fast in another event:
+    its post alert is all, the event's other post (5) growing a little does not make it two."""
+    state = {"run": 0}
+    steps = {1: [(4, 1), (100, 30), (200, 55)], 2: [(3, 2), (90, 40), (180, 75)], 3: [(5, 0), (120, 10), (240, 25)],
+             4: [(10, 0), (900, 100), (1900, 200)], 5: [(2, 0), (20, 0), (40, 2)]}
+
+    def item(n: int) -> dict:
+        reposts, comments = steps[n][state["run"]]
+        return {"title": f"芦山县 帖子{n}", "content": f"芦山县 第{n}个帖子的正文，各不相同{n * 7919}",
+                "link": f"/api/post/{n}", "reposts": reposts, "comments": comments}
+
+    def listing(path, headers, body):
+        shown = [item(n) for n in steps] if state["run"] == 0 else []
+        return Response(json.dumps({"data": {"items": shown}}, ensure_ascii=False), content_type="application/json")
+
+    def detail(path, headers, body):
+        return Response(json.dumps(item(int(path.rsplit("/", 1)[1])), ensure_ascii=False),
+                        content_type="application/json")
+
+    site.routes["/api/list"] = listing
+    for n in steps:
+        site.routes[f"/api/post/{n}"] = detail
+    settings = configure(SOURCE.format(url=site.url).replace('delay = "1s"', 'delay = "0s"'))
+    crawl(settings, "county-api")
+    now = utcnow().isoformat()
+    with Store(settings.db_path) as store:  # the events as clustering would have made them
+        events = []
+        for title in ("芦山县 某事件", "芦山县 另一事件"):
+            store.conn.execute(
+                "INSERT INTO events(title, size, negative, first_seen, last_seen, sources, keywords, updated_at)"
+                " VALUES (?, 3, 0, ?, ?, '[\"county-api\"]', '[]', ?)", (title, now, now, now))
+            events.append(store.conn.execute("SELECT max(id) FROM events").fetchone()[0])
+        for n in steps:
+            store.conn.execute("UPDATE posts SET event_id = ? WHERE url = ?",
+                               (events[0] if n <= 3 else events[1], f"{site.url}/api/post/{n}"))
+        store.conn.commit()
+    fired = detect(settings)
+    for run in (1, 2):
+        state["run"] = run
+        crawl(settings, "county-api")
+        fired += detect(settings)
+    post4 = rows(settings, "SELECT id FROM posts WHERE url = ?", [f"{site.url}/api/post/4"])[0]["id"]
+    assert sorted((a.kind, a.key) for a in fired) == [("spread", f"event:{events[0]}"), ("spread", f"post:{post4}")]
+    alert = next(a for a in fired if a.key.startswith("event:"))
+    ex = alert.explanation
+    assert ex["event_id"] == events[0] and ex["event"]["title"] == "芦山县 某事件" and ex["posts"] == 3
+    assert (ex["from"], ex["to"], ex["gained_per_hour"]) == (15, 775, 760)
+    assert ex["sources"] == [["county-api", 3]]
+    assert [p["title"] for p in ex["top_posts"]] == ["芦山县 帖子3", "芦山县 帖子1", "芦山县 帖子2"]  # fastest first
+    assert [p["gained"] for p in ex["top_posts"]] == [260, 250, 250]
+    mail = [m["text"] for m in rows(settings, "SELECT text FROM deliveries") if "某事件" in m["text"]]
+    assert len(mail) == 1 and f"事件 {events[0]} 的 3 帖一小时内转发+评论共新增 760" in mail[0] and "county-api" in mail[0]
+    assert detect(settings) == []  # seen again: no second alert
+    assert rows(settings, "SELECT count(*) AS n FROM alerts WHERE key LIKE 'event:%'")[0]["n"] == 1

@@ -110,6 +110,10 @@ def _hotlist_summary(ex: dict[str, Any]) -> str:
 
 
 def _spread_summary(ex: dict[str, Any]) -> str:
+    if "event_id" in ex:  # an event's posts together
+        return (f"事件 {ex['event_id']} 的 {ex.get('posts', 0)} 帖一小时内转发+评论共新增 "
+                f"{ex.get('gained_per_hour', 0)}（{ex.get('from', 0)}→{ex.get('to', 0)}），"
+                f"来源 {'、'.join(str(s[0]) for s in ex.get('sources') or [])}")
     return (f"一小时内转发+评论新增 {ex.get('gained_per_hour', 0)}（{ex.get('from', 0)}→{ex.get('to', 0)}），"
             f"来源 {ex.get('source_title') or ex.get('source', '')}")
 

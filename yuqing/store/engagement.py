@@ -82,6 +82,34 @@ def growth(conn: Any, now: datetime, window_s: float) -> list[dict[str, Any]]:
              "last": r[5] or 0, "from": r[6], "to": r[7]} for r in rows]
 
 
+def event_growth(conn: Any, now: datetime, window_s: float) -> list[dict[str, Any]]:
+    """Per event with posts observed in the window: each such post's growth (as `growth` gives it).
+
+    Grouped here rather than summed in SQL: the spread signal leaves out the posts that alert on
+    their own before it sums, and quotes the fastest posts.
+    """
+    since = to_iso(now - timedelta(seconds=window_s))
+    rows = conn.execute(
+        """
+        SELECT p.event_id, e.title, o.post_id, p.source, p.title, p.url,
+               (SELECT coalesce(reposts, 0) + coalesce(comments, 0) FROM engagement_observations f
+                 WHERE f.post_id = o.post_id AND f.observed_at >= ? ORDER BY f.observed_at, f.id LIMIT 1),
+               (SELECT coalesce(reposts, 0) + coalesce(comments, 0) FROM engagement_observations l
+                 WHERE l.post_id = o.post_id ORDER BY l.observed_at DESC, l.id DESC LIMIT 1),
+               min(o.observed_at), max(o.observed_at)
+          FROM engagement_observations o JOIN posts p ON p.id = o.post_id JOIN events e ON e.id = p.event_id
+         WHERE o.observed_at >= ?
+         GROUP BY p.event_id, e.title, o.post_id, p.source, p.title, p.url
+         ORDER BY p.event_id, o.post_id
+        """, (since, since)).fetchall()
+    events: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        event = events.setdefault(int(r[0]), {"event_id": int(r[0]), "title": r[1], "posts": []})
+        event["posts"].append({"post_id": r[2], "source": r[3], "title": r[4], "url": r[5], "first": r[6] or 0,
+                               "last": r[7] or 0, "from": r[8], "to": r[9]})
+    return list(events.values())
+
+
 def top_by_reach(conn: Any, since: datetime, limit: int = 10, until: datetime | None = None) -> list[dict[str, Any]]:
     """Posts of [since, until) with the most reposts+comments+likes, as last counted (top posts by reach).
 

@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from yuqing.models import content_hash, to_iso
+from yuqing.text import to_simplified
 
 
 def migrate_v3(db: sqlite_utils.Database) -> None:
@@ -92,11 +93,12 @@ def entry_posts(conn: Any, entries: list[dict[str, Any]]) -> dict[str, dict[str,
 
     By the entry's URL, else by its words: the crawl stores an entry's post once, so the same
     title under a link that carries its rank (Weibo's band_rank) or on a second list is a duplicate
-    of the post first stored, not a post of its own.
+    of the post first stored, not a post of its own. The words are compared in simplified script,
+    as the crawl stores them: 蘆山縣 on a second list is the post stored as 芦山县.
     """
     by_url = posts_at(conn, [e["url"] for e in entries])
     found = {str(e["title"]): by_url[e["url"]] for e in entries if e["url"] in by_url}
-    hashes = {content_hash(str(e["title"]), ""): str(e["title"]) for e in entries if str(e["title"]) not in found}
+    hashes = {content_hash(to_simplified(str(e["title"])), ""): str(e["title"]) for e in entries if str(e["title"]) not in found}
     wanted = list(hashes)
     for i in range(0, len(wanted), 500):
         chunk = wanted[i:i + 500]
