@@ -28,7 +28,10 @@ def shown(value: str | datetime | None, timezone: str, empty: str = "—") -> st
         return str(value)  # not a time we wrote: show it as it is rather than fail
     if when is None:
         return empty
-    return when.astimezone(ZoneInfo(timezone)).strftime(FORMAT)
+    local = when.astimezone(ZoneInfo(timezone))
+    # isoformat is FORMAT (2024-06-14 10:30) at a fifth of strftime's cost, a month's 帖子 sheet
+    # calling it for each of its 1.5 million posts; strftime writes a year before 1000 unpadded
+    return local.isoformat(" ", "minutes")[:16] if local.year >= 1000 else local.strftime(FORMAT)
 
 
 def formatter(timezone: str) -> Callable[..., str]:

@@ -92,3 +92,17 @@ def test_rows_read_ahead_in_order_and_a_reader_failure_reaches_the_writer():
         finally:
             behind.close()
     assert not behind.thread.is_alive()
+
+
+def test_a_batch_of_plain_texts_and_one_holding_the_marks_come_back_the_same():
+    # the fast path (no control character in the batch) and its fallback (a text holding \x01)
+    plain = [row(1, "a&b<c>\"'", " 首尾空格 "), row(2, "\u3000全角空格开头", "结尾换行\n"), row(3, "]]>&lt;", "普通")]
+    marked = [row(4, "标记\x01在此", "<t>x</t>"), row(5, "正常", "\u3000")]
+    for rows, want in ((plain, [["a&b<c>\"'", " 首尾空格 "], ["\u3000全角空格开头", "结尾换行\n"], ["]]>&lt;", "普通"]]),
+                       (marked, [["标记在此", "<t>x</t>"], ["正常", "\u3000"]])):
+        buf = io.BytesIO()
+        assert write_posts(rows, buf) == len(rows)
+        buf.seek(0)
+        got = [[c.value for c in r] for r in openpyxl.load_workbook(buf)["帖子"].iter_rows(min_row=2)]
+        assert [g[3:5] for g in got] == want
+        assert [g[0] for g in got] == [r[0] for r in rows] and all(g[7] == "负面" for g in got)

@@ -70,16 +70,68 @@ def rows_xml(rows: Iterable[list[Any]], first_row: int, out: Writable) -> int:
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            out.write(_batch_xml(batch, first_row + n).encode("utf-8"))
+            out.write(_batch_xml(batch, first_row + n))
             n += len(batch)
             batch = []
     if batch:
-        out.write(_batch_xml(batch, first_row + n).encode("utf-8"))
+        out.write(_batch_xml(batch, first_row + n))
         n += len(batch)
     return n
 
 
-def _batch_xml(batch: list[list[Any]], first_row: int) -> str:
+def _batch_xml(batch: list[list[Any]], first_row: int) -> bytes:
+    """The batch's rows as XML: each row formatted by one `%` of a template kept per row shape (the
+    cells' types), then the whole batch escaped at once. The templates write < and > as NUL and
+    \x01, which no cell can hold (XML cannot): escaping leaves them, two replaces make them markup.
+    A text holding either is cut out by the escaping anyway; such a batch goes cell by cell."""
+    parts = []
+    lts = gts = 0
+    for i, row in enumerate(batch, first_row):
+        shape = tuple(map(type, row))
+        found = _SHAPES.get(shape)
+        if found is None:
+            found = _SHAPES[shape] = _template(shape)
+        parts.append(found[0] % (i, *row))
+        lts += found[1]
+        gts += found[2]
+    # a text starting or ending with white space keeps it (xml:space); escaping changes no text's
+    # ends, and a batch where a text held a mark or what XML cannot hold goes cell by cell (below)
+    data = _SPACED.sub('\x00t xml:space="preserve"\x01\\1\x00/t\x01', "".join(parts)).encode("utf-8")
+    if data.count(b"\x00") != lts or data.count(b"\x01") != gts:  # a text held NUL or \x01 itself
+        return _batch_xml_cells(batch, first_row).encode("utf-8")
+    # on the UTF-8 (where &, <, > and C0 controls are single bytes no other character's bytes hold):
+    # the escaping, then one pass both making the marks < and > and dropping what XML cannot hold
+    data = data.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    made = data.translate(_MARKUP, _C0)
+    if len(made) != len(data) or b"\xef\xbf\xbe" in made or b"\xef\xbf\xbf" in made:
+        return _batch_xml_cells(batch, first_row).encode("utf-8")
+    return made
+
+
+_C0 = bytes([*range(2, 9), 0x0b, 0x0c, *range(0x0e, 0x20)])  # _ILLEGAL's one-byte characters but the marks
+_MARKUP = bytes.maketrans(b"\x00\x01", b"<>")
+_SPACED = re.compile("\x00t\x01(\\s[^\x00]*|[^\x00]*\\s)\x00/t\x01")  # a text starting or ending with white space
+_SHAPES: dict[tuple[type, ...], tuple[str, int, int]] = {}
+
+
+def _template(shape: tuple[type, ...]) -> tuple[str, int, int]:
+    """The `%` template of a row whose cells have these types, with its counts of NUL and \x01."""
+    cells = ['<row r="%d">']
+    for kind in shape:
+        if kind is type(None):
+            cells.append("<c/>%.0s")  # %.0s takes the None and writes nothing
+        elif kind is int or kind is bool:  # %d writes True as 1, as Excel's boolean cell wants
+            cells.append('<c><v>%d</v></c>' if kind is int else '<c t="b"><v>%d</v></c>')
+        elif kind is float:
+            cells.append("<c><v>%r</v></c>")
+        else:  # %s is str() of anything else, escaped with the batch
+            cells.append('<c t="inlineStr"><is><t>%s</t></is></c>')
+    cells.append("</row>")
+    text = "".join(cells).replace("<", "\x00").replace(">", "\x01")
+    return text, text.count("\x00"), text.count("\x01")
+
+
+def _batch_xml_cells(batch: list[list[Any]], first_row: int) -> str:
     texts = [v if type(v) is str else str(v) for row in batch for v in row
              if v is not None and type(v) not in (int, float, bool)]
     escaped = iter(escape_all(texts))
