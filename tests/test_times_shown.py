@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from yuqing.cli import cli
-from yuqing.localtime import FORMAT, shown
+from yuqing.localtime import FORMAT, minutes, shown
 from yuqing.models import CrawlStats, to_iso
 from yuqing.store import Store
 
@@ -35,6 +35,20 @@ def _only_local_stamps(text: str, *expected: str) -> None:
     assert not re.search(r"\+00:00", text), text
     for value in expected:
         assert value in text, f"{value} not in\n{text}"
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/New_York", "Asia/Kolkata"])
+def test_the_minute_formatter_shows_what_shown_shows(tz):
+    # minutes() reuses what a stored minute shows; every second of it, across a DST change and
+    # before 1900 (offsets with seconds), other stamp forms and empties must show as shown() does
+    local = minutes(tz)
+    start = datetime(2024, 3, 10, 6, 58, tzinfo=timezone.utc)  # New York springs forward at 07:00 UTC
+    stamps = [to_iso(start + timedelta(seconds=s)) for s in range(0, 300, 7)]
+    stamps += ["1890-01-01T00:00:13+00:00", "1890-01-01T00:00:47+00:00", "2024-06-14T02:30:00",
+               "2024-06-14T02:30:59.5+00:00", "not a time", "", None]
+    for value in stamps + stamps:  # the second time from the cache
+        assert local(value) == shown(value, tz), value
+    assert minutes(tz, empty="")(None) == ""
 
 
 def test_status_shows_runs_and_next_runs_in_the_digest_timezone(write_config):

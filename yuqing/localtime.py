@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from yuqing.models import from_iso
@@ -41,3 +42,34 @@ def formatter(timezone: str) -> Callable[..., str]:
         return shown(value, timezone, empty)
 
     return local
+
+
+def minutes(timezone: str, empty: str = "—") -> Callable[[str | datetime | None], str]:
+    """`shown` in `timezone` for many stamps at once (a month's 帖子 sheet): what it shows is computed
+    once per stored minute. A stamp as `to_iso` writes it (2024-06-14T02:30:59+00:00) shows the same
+    as its minute's first second, unless the zone's offset then had seconds (local mean time before
+    1900), which is computed each time."""
+    zone = _zone(timezone)
+    cache: dict[str, str] = {}
+
+    def local(value: str | datetime | None) -> str:
+        if type(value) is not str or len(value) != 25 or value[16] != ":":
+            return shown(value, timezone, empty)
+        key = value[:16] + value[19:]
+        found = cache.get(key)
+        if found is None:
+            found = shown(value, timezone, empty)
+            when = from_iso(value)
+            offset = when.astimezone(zone).utcoffset() if when is not None else None
+            if offset is not None and offset.seconds % 60 == 0 and not offset.microseconds:
+                if len(cache) > 1_000_000:  # years of minutes: start again rather than grow
+                    cache.clear()
+                cache[key] = found
+        return found
+
+    return local
+
+
+@lru_cache(maxsize=32)
+def _zone(timezone: str) -> ZoneInfo:
+    return ZoneInfo(timezone)

@@ -106,3 +106,19 @@ def test_a_batch_of_plain_texts_and_one_holding_the_marks_come_back_the_same():
         got = [[c.value for c in r] for r in openpyxl.load_workbook(buf)["帖子"].iter_rows(min_row=2)]
         assert [g[3:5] for g in got] == want
         assert [g[0] for g in got] == [r[0] for r in rows] and all(g[7] == "负面" for g in got)
+
+
+def test_white_space_at_the_ends_of_any_cell_late_in_a_batch_is_kept():
+    # the batch looks for spaced texts only where some text has white space at an end: one such
+    # cell, in any column, late in a batch of plain rows, must still keep its spaces
+    rows = [row(i, f"标题{i}", f"正文{i}") for i in range(1, 700)]
+    rows[450] = row(451, "标题\u3000", "正文451")
+    rows[460] = (461, "2024-04-01T00:00:00+00:00", " tieba-lushan", "标题", "正文", "https://x.org/ ", "作者\t",
+                 "negative", 0.9, '["水电气暖"]', '["停水"]', 3, 1, 2, 3)
+    buf = io.BytesIO()
+    assert write_posts(rows, buf) == 699
+    buf.seek(0)
+    got = [[c.value for c in r] for r in openpyxl.load_workbook(buf)["帖子"].iter_rows(min_row=2)]
+    assert got[450][3] == "标题\u3000" and got[460][2] == " tieba-lushan"
+    assert got[460][5] == "https://x.org/ " and got[460][6] == "作者\t"
+    assert got[449][3] == "标题450" and got[698][4] == "正文699"

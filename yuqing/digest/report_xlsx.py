@@ -8,7 +8,7 @@ in LibreOffice on Debian; Excel substitutes its own CJK font where that one is m
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +20,7 @@ from openpyxl.utils.indexed_list import IndexedList
 
 from yuqing.digest.render import HEALTH_NAMES, LABEL_NAMES, safe_url
 from yuqing.digest.report_sheet import save_with_rows
-from yuqing.localtime import shown
+from yuqing.localtime import minutes, shown
 from yuqing.models import LEVEL_NAMES
 
 FONT = "WenQuanYi Micro Hei"
@@ -55,15 +55,24 @@ def post_row(row: tuple[Any, ...], source_title: Callable[[str], str] | None = N
              timezone: str | None = None) -> list[Any]:
     """A store row (EXPORT_COLUMNS) as the cells of a 帖子 row. The export keeps the stored UTC stamp
     and config name (data for programs); a report passes the titles and zone people read."""
-    (pid, ts, source, title, text, url, author, label, prob, topics, keywords, event_id, reposts, comments,
-     likes) = row
-    if source_title is not None:
-        source = source_title(source)
-    if timezone is not None:
-        ts = shown(ts, timezone)
-    return [pid, ts, source, _clip(title), _clip(text), url, author, LABEL_NAMES.get(label, label), prob,
-            _words(topics, 20), _words(keywords, 10), event_id,
-            reposts, comments, likes]
+    return next(post_rows([row], source_title, timezone))
+
+
+def post_rows(rows: Iterable[tuple[Any, ...]], source_title: Callable[[str], str] | None = None,
+              timezone: str | None = None) -> Iterator[list[Any]]:
+    """`post_row` of each row, as one loop: a month's 1.5 million rows made a call each a cost."""
+    local = minutes(timezone) if timezone is not None else None
+    label_name = LABEL_NAMES.get
+    words = _words
+    clip = _clip
+    for (pid, ts, source, title, text, url, author, label, prob, topics, keywords, event_id, reposts,
+         comments, likes) in rows:
+        if source_title is not None:
+            source = source_title(source)
+        if local is not None:
+            ts = local(ts)
+        yield [pid, ts, source, clip(title), clip(text), url, author, label_name(label, label), prob,
+               words(topics, 20), words(keywords, 10), event_id, reposts, comments, likes]
 
 
 @lru_cache(maxsize=4096)
@@ -90,7 +99,7 @@ def write_posts(rows: Iterable[tuple[Any, ...]], out: IO[bytes] | Path, sheet: s
     wb = workbook()
     ws = wb.create_sheet(sheet)
     _head(ws, POST_HEAD)
-    return save_with_rows(wb, sheet, (post_row(r) for r in rows), out)
+    return save_with_rows(wb, sheet, post_rows(rows), out)
 
 
 def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Path,
@@ -159,5 +168,5 @@ def write_xlsx(data: dict[str, Any], posts: Iterable[tuple[Any, ...]], path: Pat
                    [[r["name"], r["posts"], r["usual"], "是" if r["low"] else ""] for r in data["health"]["coverage"]["rows"]])
     ws = wb.create_sheet("帖子")
     _head(ws, POST_HEAD)
-    save_with_rows(wb, "帖子", (post_row(r, source_title, tz) for r in posts), path)
+    save_with_rows(wb, "帖子", post_rows(posts, source_title, tz), path)
     return path
